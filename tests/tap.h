@@ -1,0 +1,101 @@
+/*
+ * tap.h - the Test Anything Protocol for nlsend's C unit tests, read by
+ * prove(1).  Header-only on purpose: every test program includes it once.
+ * ok()/is_str()/is_int() print "ok N - name" or "not ok N - name" with a
+ * diagnostic; done_testing() prints the plan and returns the exit status.
+ */
+#ifndef NL_TAP_H
+#define NL_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_count, tap_failed;
+
+static int
+tap_vok(int pass, const char *file, int line, const char *fmt, va_list ap)
+{
+	tap_count++;
+	printf("%sok %d - ", pass ? "" : "not ", tap_count);
+	vprintf(fmt, ap);
+	printf("\n");
+	if (!pass) {
+		tap_failed++;
+		printf("#   failed at %s:%d\n", file, line);
+	}
+	fflush(stdout);
+	return pass;
+}
+
+static int __attribute__((format(printf, 4, 5), unused))
+tap_ok(int pass, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = tap_vok(pass, file, line, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int __attribute__((format(printf, 6, 7), unused))
+tap_is_str(const char *got, const char *exp, const char *file, int line,
+	   const char *dummy, const char *fmt, ...)
+{
+	va_list ap;
+	int pass, r;
+
+	(void)dummy;
+	pass = got && exp ? strcmp(got, exp) == 0 : got == exp;
+	va_start(ap, fmt);
+	r = tap_vok(pass, file, line, fmt, ap);
+	va_end(ap);
+	if (!pass)
+		printf("#          got: '%s'\n#     expected: '%s'\n",
+		       got ? got : "(null)", exp ? exp : "(null)");
+	return r;
+}
+
+static int __attribute__((format(printf, 5, 6), unused))
+tap_is_long(long got, long exp, const char *file, int line,
+	    const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = tap_vok(got == exp, file, line, fmt, ap);
+	va_end(ap);
+	if (got != exp)
+		printf("#          got: %ld\n#     expected: %ld\n", got, exp);
+	return r;
+}
+
+static void __attribute__((unused))
+diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static int __attribute__((unused))
+done_testing(void)
+{
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
+
+#define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#define is_str(got, exp, ...) \
+	tap_is_str((got), (exp), __FILE__, __LINE__, "", __VA_ARGS__)
+#define is_int(got, exp, ...) \
+	tap_is_long((long)(got), (long)(exp), __FILE__, __LINE__, __VA_ARGS__)
+
+#endif

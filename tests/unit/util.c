@@ -1,0 +1,42 @@
+/* Unit tests of util/: the capped buffer and UTF-8 classes. */
+#include <errno.h>
+#include <string.h>
+
+#include "tests/tap.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/utf8.h"
+
+int
+main(void)
+{
+	struct buf b;
+	struct nl_err e;
+	uint32_t cp;
+
+	buf_init(&b, 8);
+	ok(buf_adds(&b, "12345678") == 0, "fills to the cap");
+	ok(buf_addc(&b, 'x') == -1 && errno == E2BIG, "cap enforced");
+	is_str(buf_cstr(&b), "12345678", "failed append leaves content");
+	buf_reset(&b);
+	ok(buf_printf(&b, "%d-%s", 42, "ok") == 0, "printf");
+	is_str(buf_cstr(&b), "42-ok", "printf content");
+	buf_free(&b);
+
+	nl_err_at(&e, NL_EDATA, "f.yaml", 3, 7, "bad %s", "thing");
+	is_str(e.msg, "f.yaml:3:7: bad thing", "error with place");
+	is_int(e.kind, NL_EDATA, "error kind");
+
+	is_int(utf8_invalid_offset("ab\xc3\xa9", 4), 4, "valid UTF-8");
+	is_int(utf8_invalid_offset("ab\xc3(", 4), 2, "truncated sequence");
+	is_int(utf8_invalid_offset("\xed\xa0\x80", 3), 0, "surrogate rejected");
+	is_int(utf8_invalid_offset("\xc0\xaf", 2), 0, "overlong rejected");
+	is_int(utf8_decode("\xf0\x9f\x98\x80", 4, &cp), 4, "4-byte length");
+	is_int(cp, 0x1F600, "4-byte code point");
+	ok(uc_is_alnum(0x6C88), "CJK ideograph is a letter");
+	ok(uc_is_alnum(0xEB), "e-diaeresis is a letter");
+	ok(!uc_is_alnum(0x2014), "em dash is not");
+	ok(!uc_is_alnum(0x2022), "bullet is not");
+	ok(uc_is_space(0xA0) && uc_is_space(0x3000), "NBSP, ideographic space");
+	return done_testing();
+}
