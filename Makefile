@@ -63,7 +63,7 @@ $(B)/tests/%.t: tests/unit/%.c $(B)/libnlsend.a tests/tap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libnlsend.a $(LDLIBS)
 
-tests: $(B)/nlsend $(UNITS)
+tests: $(if $(filter cli,$(MODULES)),$(B)/nlsend) $(UNITS)
 
 # Every test is a TAP producer run by prove: compiled unit tests and the
 # shell/python tests in tests/t.  Tests find the tree through these.
@@ -90,3 +90,7 @@ clean:
 
 .PHONY: all tests check check-asan install clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+bench-compose: $(B)/nlsend
+	bench/compose.sh $(abspath $(B)/nlsend)
+.PHONY: bench-compose

@@ -134,8 +134,11 @@ buf_detach(struct buf *b, size_t *len)
 {
 	char *p;
 
-	if (!b->data && buf_reserve(b, 0))
-		return NULL;
+	if (!b->data) {
+		if (buf_reserve(b, 0))
+			return NULL;
+		b->data[0] = '\0';
+	}
 	p = b->data;
 	if (len)
 		*len = b->len;

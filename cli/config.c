@@ -1,0 +1,435 @@
+#include "cli/config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "util/yamlread.h"
+
+enum {
+	C_SMTP, C_USER, C_PASSWORD, C_PASSWORD_COMMAND, C_FROM, C_RETURN_PATH,
+	C_LIST_ID, C_UNSUBSCRIBE_URL, C_UNSUBSCRIBE_MAILTO, C_LISTS_DIR,
+	C_CONCURRENCY, C_RATE, C_IMAGE_BASE_URL, C_UNSUBSCRIBE_SECRET,
+	C_TEMPLATE_DIR, C_DKIM, C_COUNT
+};
+static const char *const config_keys[C_COUNT] = {
+	"smtp", "user", "password", "password_command", "from", "return_path",
+	"list_id", "unsubscribe_url", "unsubscribe_mailto", "lists_dir",
+	"concurrency", "rate", "image_base_url", "unsubscribe_secret",
+	"template_dir", "dkim",
+};
+
+enum { D_DOMAIN, D_SELECTOR, D_KEY, D_COUNT };
+static const char *const dkim_keys[D_COUNT] = { "domain", "selector", "key" };
+
+/* The struct member of a plain string key; NULL for the others. */
+static char **
+string_field(struct config *c, size_t k)
+{
+	switch (k) {
+	case C_SMTP: return &c->smtp;
+	case C_USER: return &c->user;
+	case C_PASSWORD: return &c->password;
+	case C_PASSWORD_COMMAND: return &c->password_command;
+	case C_FROM: return &c->from;
+	case C_RETURN_PATH: return &c->return_path;
+	case C_LIST_ID: return &c->list_id;
+	case C_UNSUBSCRIBE_URL: return &c->unsubscribe_url;
+	case C_UNSUBSCRIBE_MAILTO: return &c->unsubscribe_mailto;
+	case C_LISTS_DIR: return &c->lists_dir;
+	case C_IMAGE_BASE_URL: return &c->image_base_url;
+	case C_UNSUBSCRIBE_SECRET: return &c->unsubscribe_secret;
+	case C_TEMPLATE_DIR: return &c->template_dir;
+	case C_RATE: return &c->rate;
+	default: return NULL;
+	}
+}
+
+/*
+ * A one-line string value; empty is unset.  Messages name the key only:
+ * the value may be a secret.
+ */
+static int
+get_string(struct yr *y, const char *key, const char *where,
+	   const char *noun, char **dst, struct yr_pos *pos)
+{
+	char *s;
+
+	if (yr_scalar(y, key, where, noun, &s, pos))
+		return -1;
+	if (s && !*s) {
+		free(s);
+		s = NULL;
+	}
+	*dst = s;
+	if (s && strpbrk(s, "\r\n"))
+		return yr_err(y, *pos, "line break in '%s'%s (a value must be "
+			      "one line)", key, where);
+	return 0;
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static char *
+join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + 1 + strlen(b) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s/%s", a, b);
+	return s;
+}
+
+/* "~/x" -> $HOME/x; relative -> beside the config file.  Replaces *p. */
+static int
+resolve_path(struct yr *y, const char *dir, char **p)
+{
+	const char *home = getenv("HOME");
+	char *s = *p, *r;
+
+	if (!s || s[0] == '/')
+		return 0;
+	if (s[0] == '~' && s[1] == '/' && home && *home)
+		r = join(home, s + 2);
+	else if (s[0] == '~' || strcmp(dir, ".") == 0)
+		return 0;
+	else
+		r = join(dir, s);
+	if (!r)
+		return nl_err_set(y->err, NL_ENOMEM, "out of memory");
+	free(s);
+	*p = r;
+	return 0;
+}
+
+/* scheme://host... with a non-empty host. */
+static bool
+has_scheme(const char *s, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return strncasecmp(s, scheme, n) == 0 && s[n] && s[n] != '/' &&
+	       s[n] != ':';
+}
+
+/* Whole number > 0 in s[0..n) (no sign); -1 otherwise. */
+static long
+positive(const char *s, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 15)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v > 0 ? v : -1;
+}
+
+int
+config_parse_rate(const char *s, double *per_sec, long *count, long *seconds)
+{
+	static const struct { const char *name; long secs; } units[] = {
+		{ "second", 1 }, { "s", 1 }, { "minute", 60 }, { "min", 60 },
+		{ "hour", 3600 }, { "h", 3600 }, { "day", 86400 }, { "d", 86400 },
+	};
+	const char *slash;
+	double v = 0.0, scale = 1.0;
+	size_t i, nd = 0, nf = 0;
+	long n;
+
+	if (!s)
+		return -1;
+	slash = strchr(s, '/');
+	if (slash) {
+		n = positive(s, (size_t)(slash - s));
+		if (n < 0)
+			return -1;
+		for (i = 0; i < sizeof units / sizeof units[0]; i++)
+			if (strcmp(slash + 1, units[i].name) == 0)
+				break;
+		if (i == sizeof units / sizeof units[0])
+			return -1;
+		*count = n;
+		*seconds = units[i].secs;
+		*per_sec = (double)n / (double)units[i].secs;
+		return 0;
+	}
+	/* DIGITS[.DIGITS] by hand, not strtod(): the decimal point must not
+	 * depend on the locale, and "inf" or "1e9" are not rates. */
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++, nd++)
+		v = v * 10.0 + (s[i] - '0');
+	if (s[i] == '.')
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++, nf++) {
+			scale /= 10.0;
+			v += (s[i] - '0') * scale;
+		}
+	if (s[i] || nd == 0 || nd > 12 || (s[nd] == '.' && nf == 0) ||
+	    !(v > 0.0))
+		return -1;
+	*per_sec = v;
+	*count = 0;
+	*seconds = 0;
+	return 0;
+}
+
+static int
+load_dkim(struct yr *y, struct config *c)
+{
+	struct yr_pos seen[D_COUNT] = { { 0, 0 } }, mpos, kpos, vpos;
+	char **dst[D_COUNT] = { &c->dkim_domain, &c->dkim_selector,
+				&c->dkim_key };
+	const char *where = " in 'dkim'";
+	size_t k;
+	int r;
+
+	r = yr_start(y, YAML_MAPPING_START_EVENT, "dkim", "", &mpos);
+	if (r)
+		return r < 0 ? -1 : 0;
+	while ((r = yr_key(y, dkim_keys, D_COUNT, seen, where, &k,
+			   &kpos)) == 0)
+		if (get_string(y, dkim_keys[k], where, "a string", dst[k],
+			       &vpos))
+			return -1;
+	if (r < 0)
+		return -1;
+	for (k = 0; k < D_COUNT; k++)
+		if (!*dst[k])
+			return yr_err(y, mpos, "'dkim' needs 'domain', "
+				      "'selector' and 'key' (missing '%s')",
+				      dkim_keys[k]);
+	return resolve_path(y, c->dir, &c->dkim_key);
+}
+
+static int
+load_concurrency(struct yr *y, struct config *c)
+{
+	struct yr_pos vpos;
+	char *s = NULL;
+	long n = 0;
+	int r;
+
+	r = get_string(y, "concurrency", "", "a whole number", &s, &vpos);
+	if (r || !s)
+		goto out;
+	if (yr_parse_long(s, &n) || n < 1 || n > CONFIG_MAX_CONCURRENCY) {
+		r = yr_err(y, vpos, "'concurrency' must be a whole number from "
+			   "1 to %d", CONFIG_MAX_CONCURRENCY);
+		goto out;
+	}
+	c->concurrency = n;
+out:
+	free(s);
+	return r;
+}
+
+/* The value of key k, checked; strings land in the struct as they are
+ * read, so config_free() frees them whatever happens next. */
+static int
+load_value(struct yr *y, struct config *c, size_t k)
+{
+	const char *key = config_keys[k];
+	struct yr_pos vpos;
+	char **dst;
+
+	if (k == C_DKIM)
+		return load_dkim(y, c);
+	if (k == C_CONCURRENCY)
+		return load_concurrency(y, c);
+	dst = string_field(c, k);
+	if (get_string(y, key, "", "a string", dst, &vpos))
+		return -1;
+	if (!*dst)
+		return 0;
+	switch (k) {
+	case C_SMTP:
+		if (!has_scheme(*dst, "smtp://") &&
+		    !has_scheme(*dst, "smtps://"))
+			return yr_err(y, vpos, "'smtp' must be smtp://host"
+				      "[:port] or smtps://host[:port]");
+		return 0;
+	case C_UNSUBSCRIBE_URL:
+	case C_IMAGE_BASE_URL:
+		if (!has_scheme(*dst, "https://") &&
+		    !has_scheme(*dst, "http://"))
+			return yr_err(y, vpos, "'%s' must be an https:// (or "
+				      "http://) URL", key);
+		return 0;
+	case C_RATE:
+		if (config_parse_rate(*dst, &c->rate_per_sec, &c->window_count,
+				      &c->window_seconds))
+			return yr_err(y, vpos, "'rate' must be N (messages "
+				      "per second), or N/second, N/minute, "
+				      "N/hour or N/day");
+		return 0;
+	case C_LISTS_DIR:
+	case C_TEMPLATE_DIR:
+		return resolve_path(y, c->dir, dst);
+	default:
+		return 0;
+	}
+}
+
+static int
+load_keys(struct yr *y, struct config *c)
+{
+	struct yr_pos seen[C_COUNT] = { { 0, 0 } }, kpos;
+	bool empty;
+	size_t k;
+	int r;
+
+	if (yr_begin(y, &empty))
+		return -1;
+	if (empty)
+		return 0;
+	while ((r = yr_key(y, config_keys, C_COUNT, seen, "", &k, &kpos)) == 0)
+		if (load_value(y, c, k))
+			return -1;
+	if (r < 0)
+		return -1;
+	return yr_end(y);
+}
+
+/* The first default location that exists, or *found = NULL. */
+static int
+find_default(char **found, struct nl_err *err)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	char *cand[2] = { NULL, NULL };
+	struct stat st;
+	size_t i;
+	int r = -1;
+
+	*found = NULL;
+	cand[0] = strdup("./nlsend.yaml");
+	if (xdg && xdg[0] == '/')
+		cand[1] = join(xdg, "nlsend/config.yaml");
+	else if (home && *home)
+		cand[1] = join(home, ".config/nlsend/config.yaml");
+	if (!cand[0] || (!cand[1] && ((xdg && xdg[0] == '/') ||
+				      (home && *home)))) {
+		nl_err_set(err, NL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < 2 && cand[i]; i++) {
+		if (stat(cand[i], &st) == 0) {
+			*found = cand[i];
+			cand[i] = NULL;
+			break;
+		}
+		if (errno != ENOENT && errno != ENOTDIR) {
+			nl_err_set(err, NL_ENOINPUT, "%s: %s", cand[i],
+				   strerror(errno));
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(cand[0]);
+	free(cand[1]);
+	return r;
+}
+
+int
+config_load(const char *path, struct config **out, struct nl_err *err)
+{
+	struct config *c = NULL;
+	char *found = NULL;
+	struct stat st;
+	struct yr y;
+	int r = -1;
+
+	*out = NULL;
+	memset(&y, 0, sizeof y);
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		nl_err_set(err, NL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!path) {
+		if (find_default(&found, err))
+			goto out;
+		if (!found) {
+			*out = c;
+			return 0;
+		}
+		path = found;
+	}
+	c->path = strdup(path);
+	c->dir = dir_of(path);
+	if (!c->path || !c->dir) {
+		nl_err_set(err, NL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (yr_open(&y, c->path, CONFIG_MAX_BYTES, NL_ECONFIG, &st, err))
+		goto out;
+	if (load_keys(&y, c))
+		goto out;
+	/* As msmtp and fetchmail do: a password others can read is no
+	 * secret, so refuse to run until the mode is fixed. */
+	if (c->password && (st.st_mode & 077)) {
+		nl_err_set(err, NL_ECONFIG, "%s: holds a password but is "
+			   "readable by others (chmod 600 %s)", c->path,
+			   c->path);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	r = 0;
+out:
+	/* The file's bytes may hold the password: wipe them too. */
+	if (y.data)
+		explicit_bzero(y.data, y.len);
+	yr_close(&y);
+	config_free(c);
+	free(found);
+	return r;
+}
+
+void
+config_free(struct config *c)
+{
+	if (!c)
+		return;
+	if (c->password)
+		explicit_bzero(c->password, strlen(c->password));
+	free(c->path);
+	free(c->dir);
+	free(c->smtp);
+	free(c->user);
+	free(c->password);
+	free(c->password_command);
+	free(c->from);
+	free(c->return_path);
+	free(c->list_id);
+	free(c->unsubscribe_url);
+	free(c->unsubscribe_mailto);
+	free(c->lists_dir);
+	free(c->image_base_url);
+	free(c->unsubscribe_secret);
+	free(c->template_dir);
+	free(c->rate);
+	free(c->dkim_domain);
+	free(c->dkim_selector);
+	free(c->dkim_key);
+	free(c);
+}

@@ -1,0 +1,232 @@
+#include "cli/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_LIST = 256, OPT_DRY_RUN, OPT_SMTP, OPT_TLS, OPT_CA_FILE, OPT_TEST,
+	OPT_CONCURRENCY, OPT_RATE, OPT_STATE, OPT_CONFIG, OPT_EMBED,
+	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_QUIET, OPT_VERBOSE, OPT_CHECK,
+	OPT_PREVIEW, OPT_HTML, OPT_TEXT, OPT_DUE, OPT_LOCK_WAIT, OPT_RESEND,
+	OPT_RETRY_FAILED, OPT_LISTS_DIR, OPT_MAX_PER_CONN, OPT_LOG, OPT_HELP,
+	OPT_VERSION
+};
+
+static const struct option longopts[] = {
+	{"list", required_argument, NULL, OPT_LIST},
+	{"dry-run", required_argument, NULL, OPT_DRY_RUN},
+	{"smtp", required_argument, NULL, OPT_SMTP},
+	{"tls", required_argument, NULL, OPT_TLS},
+	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"test", required_argument, NULL, OPT_TEST},
+	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+	{"rate", required_argument, NULL, OPT_RATE},
+	{"state", required_argument, NULL, OPT_STATE},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"embed-images", no_argument, NULL, OPT_EMBED},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"check", required_argument, NULL, OPT_CHECK},
+	{"preview", required_argument, NULL, OPT_PREVIEW},
+	{"html", required_argument, NULL, OPT_HTML},
+	{"text", required_argument, NULL, OPT_TEXT},
+	{"due", required_argument, NULL, OPT_DUE},
+	{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
+	{"resend", no_argument, NULL, OPT_RESEND},
+	{"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
+	{"lists-dir", required_argument, NULL, OPT_LISTS_DIR},
+	{"max-per-connection", required_argument, NULL, OPT_MAX_PER_CONN},
+	{"log", required_argument, NULL, OPT_LOG},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+void
+options_usage(FILE *f)
+{
+	fputs("usage: nlsend ISSUE.yaml --list LIST [--list LIST]... [options]\n"
+	      "       nlsend --check ISSUE.yaml [--list LIST]...\n"
+	      "       nlsend --preview ISSUE.yaml --html OUT.html [--text OUT.txt]\n"
+	      "       nlsend --due DIR --list LIST [options]\n"
+	      "options:\n"
+	      "  --list LIST            a list file or name (repeatable)\n"
+	      "  --lists-dir DIR        where list names are looked up\n"
+	      "  --dry-run FILE         append every message to FILE (mboxrd)\n"
+	      "  --smtp URL             smtp://host[:port] or smtps://host[:port]\n"
+	      "  --tls=yes|no           require STARTTLS on smtp:// (default yes)\n"
+	      "  --ca-file FILE         PEM CA certificates for the server\n"
+	      "  --test ADDR            send one copy to ADDR, record nothing\n"
+	      "  --concurrency N        SMTP connections in parallel (default 4)\n"
+	      "  --rate R               at most R messages per second\n"
+	      "  --max-per-connection N reconnect after N messages\n"
+	      "  --state FILE           delivery journal (SQLite)\n"
+	      "  --config FILE          configuration file\n"
+	      "  --embed-images         embed local images even with image_base_url\n"
+	      "  --resend               ignore the journal's sent rows\n"
+	      "  --retry-failed         retry recipients that failed permanently\n"
+	      "  --lock-wait SECONDS    --due: wait this long for the lock (60)\n"
+	      "  --log FILE             --due: append one line per issue and run\n"
+	      "  --progress, --no-progress, --quiet, --verbose\n"
+	      "  --help, --version\n"
+	      "See nlsend(1).\n", f);
+}
+
+static int
+number(const char *opt, const char *s, long min, long max, long *out,
+       struct nl_err *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return nl_err_set(err, NL_EUSAGE, "--%s: expected a whole number "
+				  "from %ld to %ld, not '%s'", opt, min, max, s);
+	*out = v;
+	return 0;
+}
+
+static int
+set_mode(struct options *o, enum nl_mode m, const char *name, struct nl_err *err)
+{
+	if (o->mode != MODE_SEND && o->mode != m)
+		return nl_err_set(err, NL_EUSAGE, "--%s cannot be combined with "
+				  "another verb", name);
+	o->mode = m;
+	return 0;
+}
+
+int
+options_parse(int argc, char **argv, struct options *o, struct nl_err *err)
+{
+	const char **lists;
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->tls = -1;
+	o->progress = -1;
+	o->lock_wait = 60;
+	opterr = 0;
+	optind = 1;
+	/* "+" would stop at the first operand; the issue may come first. */
+	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LIST:
+			lists = realloc(o->lists, (o->nlists + 1) * sizeof *lists);
+			if (!lists)
+				return nl_err_set(err, NL_ENOMEM, "out of memory");
+			o->lists = lists;
+			o->lists[o->nlists++] = optarg;
+			break;
+		case OPT_DRY_RUN: o->dry_run = optarg; break;
+		case OPT_SMTP: o->smtp = optarg; break;
+		case OPT_TLS:
+			if (strcmp(optarg, "yes") == 0)
+				o->tls = 1;
+			else if (strcmp(optarg, "no") == 0)
+				o->tls = 0;
+			else
+				return nl_err_set(err, NL_EUSAGE, "--tls: expected "
+						  "yes or no, not '%s'", optarg);
+			break;
+		case OPT_CA_FILE: o->ca_file = optarg; break;
+		case OPT_TEST: o->test_addr = optarg; break;
+		case OPT_CONCURRENCY:
+			if (number("concurrency", optarg, 1, 64, &o->concurrency, err))
+				return -1;
+			break;
+		case OPT_RATE:
+			errno = 0;
+			o->rate = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->rate > 0))
+				return nl_err_set(err, NL_EUSAGE, "--rate: expected "
+						  "messages per second > 0, not '%s'",
+						  optarg);
+			break;
+		case OPT_STATE: o->state = optarg; break;
+		case OPT_CONFIG: o->config = optarg; break;
+		case OPT_EMBED: o->embed_images = true; break;
+		case OPT_PROGRESS: o->progress = 1; break;
+		case OPT_NO_PROGRESS: o->progress = 0; break;
+		case OPT_QUIET: o->quiet = true; break;
+		case OPT_VERBOSE: o->verbose = true; break;
+		case OPT_CHECK:
+			if (set_mode(o, MODE_CHECK, "check", err))
+				return -1;
+			o->issue = optarg;
+			break;
+		case OPT_PREVIEW:
+			if (set_mode(o, MODE_PREVIEW, "preview", err))
+				return -1;
+			o->issue = optarg;
+			break;
+		case OPT_HTML: o->html = optarg; break;
+		case OPT_TEXT: o->text = optarg; break;
+		case OPT_DUE:
+			if (set_mode(o, MODE_DUE, "due", err))
+				return -1;
+			o->due_dir = optarg;
+			break;
+		case OPT_LOCK_WAIT:
+			if (number("lock-wait", optarg, 0, 86400, &o->lock_wait, err))
+				return -1;
+			break;
+		case OPT_RESEND: o->resend = true; break;
+		case OPT_RETRY_FAILED: o->retry_failed = true; break;
+		case OPT_LISTS_DIR: o->lists_dir = optarg; break;
+		case OPT_MAX_PER_CONN:
+			if (number("max-per-connection", optarg, 1, 1000000,
+				   &o->max_per_connection, err))
+				return -1;
+			break;
+		case OPT_LOG: o->log = optarg; break;
+		case 'h':
+		case OPT_HELP: o->mode = MODE_HELP; return 0;
+		case 'V':
+		case OPT_VERSION: o->mode = MODE_VERSION; return 0;
+		case ':':
+			return nl_err_set(err, NL_EUSAGE, "%s needs an argument",
+					  argv[optind - 1]);
+		default:
+			return nl_err_set(err, NL_EUSAGE, "unknown option %s",
+					  argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		if (o->issue || o->mode == MODE_DUE || optind + 1 < argc)
+			return nl_err_set(err, NL_EUSAGE, "unexpected argument '%s'",
+					  argv[o->issue ? optind : optind + 1 < argc ?
+					       optind + 1 : optind]);
+		o->issue = argv[optind];
+	}
+	if (o->mode == MODE_SEND && !o->issue)
+		return nl_err_set(err, NL_EUSAGE, "no issue file given");
+	if (o->mode == MODE_SEND && o->nlists == 0 && !o->test_addr)
+		return nl_err_set(err, NL_EUSAGE, "no --list given");
+	if (o->mode == MODE_DUE && o->nlists == 0)
+		return nl_err_set(err, NL_EUSAGE, "--due needs --list");
+	if (o->mode == MODE_PREVIEW && !o->html && !o->text)
+		return nl_err_set(err, NL_EUSAGE, "--preview needs --html OUT.html "
+				  "(and/or --text OUT.txt)");
+	if (o->quiet && o->verbose)
+		return nl_err_set(err, NL_EUSAGE, "--quiet and --verbose exclude "
+				  "each other");
+	if (o->resend && o->retry_failed)
+		return nl_err_set(err, NL_EUSAGE, "--resend and --retry-failed "
+				  "exclude each other");
+	return 0;
+}
+
+void
+options_free(struct options *o)
+{
+	free(o->lists);
+	o->lists = NULL;
+}

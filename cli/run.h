@@ -1,0 +1,33 @@
+/*
+ * run.h - the verbs of cli.md, each wiring the stages for one job.  They
+ * return 0 or -1 with an nl_err; main() turns the kind into the exit
+ * status.  An outcome that is not a failure of the program but must show in
+ * the status (recipients deferred or failed) is reported the same way, as
+ * NL_ETEMPFAIL or NL_EPERMFAIL, after the summary line.
+ */
+#ifndef NL_RUN_H
+#define NL_RUN_H
+
+#include "cli/campaign.h"
+#include "cli/config.h"
+#include "cli/options.h"
+#include "lists/list.h"
+
+struct run {
+	const struct options *o;
+	const struct config *cfg;
+	long long now;			/* NLSEND_NOW or the clock */
+	const char *state_path;		/* --state, or the XDG default */
+};
+
+int run_check(struct run *r, struct nl_err *err);
+int run_preview(struct run *r, struct nl_err *err);
+int run_send(struct run *r, const char *issue, struct nl_err *err);
+
+/* Shared by the verbs: resolve and open every --list; bad rows are
+ * reported on stderr as "nlsend: FILE:LINE: reason". */
+int run_open_lists(struct run *r, struct lists **out, struct nl_err *err);
+/* Options for campaign_open() that follow from the run. */
+void run_campaign_opts(const struct run *r, struct campaign_opts *co);
+
+#endif
