@@ -94,3 +94,4 @@ clean:
 bench-compose: $(B)/nlsend
 	bench/compose.sh $(abspath $(B)/nlsend)
 .PHONY: bench-compose
+

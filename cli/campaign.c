@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lists/address.h"
+#include "util/path.h"
 #include "util/utf8.h"
 #include "mime/message.h"
 #include "mime/sniff.h"
@@ -81,6 +82,16 @@ slugify(struct buf *out, const char *s)
 			pending = 1;
 		}
 	}
+	return 0;
+}
+
+int
+campaign_id_of(const struct issue *is, struct buf *out)
+{
+	if (is->id)
+		return buf_adds(out, is->id);
+	if (slugify(out, is->newsletter) || buf_printf(out, "-%s", is->date))
+		return -1;
 	return 0;
 }
 
@@ -214,25 +225,15 @@ load_secret(struct campaign *c, struct nl_err *err)
 		}
 		for (i = 0; i < sizeof raw; i++)
 			snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-		if (slash) {
-			/* The state directory may not exist yet. */
-			char dir[4096];
-
-			snprintf(dir, sizeof dir, "%.*s",
-				 (int)(slash - c->opts.state_path), c->opts.state_path);
-			for (char *p = dir + 1; *p; p++) {
-				if (*p == '/') {
-					*p = '\0';
-					mkdir(dir, 0700);
-					*p = '/';
-				}
-			}
-			mkdir(dir, 0700);
-		}
+		/* The state directory may not exist yet; it names people. */
+		path_make_parents(path, 0700);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0) {
-			if (write(fd, hex, 64) != 64 || close(fd)) {
-				fd = -1;
+			int bad = write(fd, hex, 64) != 64;
+
+			bad |= close(fd) != 0;
+			fd = -1;
+			if (bad) {
 				nl_err_set(err, NL_ECANTCREAT, "%s: %s", path,
 					   strerror(errno));
 				goto out;
@@ -457,12 +458,8 @@ identities(struct campaign *c, struct nl_err *err)
 	c->from_domain = strdup(at ? at + 1 : "localhost");
 	if (!c->from || !c->from_domain)
 		goto nomem;
-	if (is->id) {
-		if (buf_adds(&b, is->id))
-			goto nomem;
-	} else if (slugify(&b, is->newsletter) || buf_printf(&b, "-%s", is->date)) {
+	if (campaign_id_of(is, &b))
 		goto nomem;
-	}
 	c->id = buf_detach(&b, NULL);
 	if (c->cfg->list_id) {
 		c->list_id = strdup(c->cfg->list_id);

@@ -71,6 +71,10 @@ const char *campaign_warning(const struct campaign *c, size_t i);
 int campaign_warn(struct campaign *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The campaign id (the journal's key) of a loaded issue: `id:`, else the
+ * newsletter's slug and the date ("axios-china-2020-09-15").  Appends. */
+int campaign_id_of(const struct issue *is, struct buf *out);
+
 /* "axios-china": lowercase ASCII letters and digits, every other run one
  * hyphen, none at the ends (issue-format.md, List-Id). */
 int slugify(struct buf *out, const char *s);

@@ -1,4 +1,5 @@
 #include "cli/config.h"
+#include "util/path.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -14,13 +15,13 @@ enum {
 	C_SMTP, C_USER, C_PASSWORD, C_PASSWORD_COMMAND, C_FROM, C_RETURN_PATH,
 	C_LIST_ID, C_UNSUBSCRIBE_URL, C_UNSUBSCRIBE_MAILTO, C_LISTS_DIR,
 	C_CONCURRENCY, C_RATE, C_IMAGE_BASE_URL, C_UNSUBSCRIBE_SECRET,
-	C_TEMPLATE_DIR, C_DKIM, C_COUNT
+	C_TEMPLATE_DIR, C_DKIM, C_TIMEOUT, C_COUNT
 };
 static const char *const config_keys[C_COUNT] = {
 	"smtp", "user", "password", "password_command", "from", "return_path",
 	"list_id", "unsubscribe_url", "unsubscribe_mailto", "lists_dir",
 	"concurrency", "rate", "image_base_url", "unsubscribe_secret",
-	"template_dir", "dkim",
+	"template_dir", "dkim", "timeout",
 };
 
 enum { D_DOMAIN, D_SELECTOR, D_KEY, D_COUNT };
@@ -70,18 +71,6 @@ get_string(struct yr *y, const char *key, const char *where,
 		return yr_err(y, *pos, "line break in '%s'%s (a value must be "
 			      "one line)", key, where);
 	return 0;
-}
-
-static char *
-dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
 }
 
 static char *
@@ -219,23 +208,24 @@ load_dkim(struct yr *y, struct config *c)
 	return resolve_path(y, c->dir, &c->dkim_key);
 }
 
+/* A whole-number key: concurrency (1..64), timeout (seconds, 1..3600). */
 static int
-load_concurrency(struct yr *y, struct config *c)
+load_number(struct yr *y, const char *key, long max, long *dst)
 {
 	struct yr_pos vpos;
 	char *s = NULL;
 	long n = 0;
 	int r;
 
-	r = get_string(y, "concurrency", "", "a whole number", &s, &vpos);
+	r = get_string(y, key, "", "a whole number", &s, &vpos);
 	if (r || !s)
 		goto out;
-	if (yr_parse_long(s, &n) || n < 1 || n > CONFIG_MAX_CONCURRENCY) {
-		r = yr_err(y, vpos, "'concurrency' must be a whole number from "
-			   "1 to %d", CONFIG_MAX_CONCURRENCY);
+	if (yr_parse_long(s, &n) || n < 1 || n > max) {
+		r = yr_err(y, vpos, "'%s' must be a whole number from 1 to %ld",
+			   key, max);
 		goto out;
 	}
-	c->concurrency = n;
+	*dst = n;
 out:
 	free(s);
 	return r;
@@ -253,7 +243,9 @@ load_value(struct yr *y, struct config *c, size_t k)
 	if (k == C_DKIM)
 		return load_dkim(y, c);
 	if (k == C_CONCURRENCY)
-		return load_concurrency(y, c);
+		return load_number(y, key, CONFIG_MAX_CONCURRENCY, &c->concurrency);
+	if (k == C_TIMEOUT)
+		return load_number(y, key, 3600, &c->timeout);
 	dst = string_field(c, k);
 	if (get_string(y, key, "", "a string", dst, &vpos))
 		return -1;
@@ -375,7 +367,7 @@ config_load(const char *path, struct config **out, struct nl_err *err)
 		path = found;
 	}
 	c->path = strdup(path);
-	c->dir = dir_of(path);
+	c->dir = path_dir(path);
 	if (!c->path || !c->dir) {
 		nl_err_set(err, NL_ENOMEM, "out of memory");
 		goto out;

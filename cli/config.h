@@ -15,6 +15,7 @@
  *  - smtp: smtp://host[:port] or smtps://host[:port] (scheme in any case);
  *  - unsubscribe_url, image_base_url: http:// or https://;
  *  - concurrency: a whole number 1..64;
+ *  - timeout: seconds an SMTP transfer may take, a whole number 1..3600;
  *  - rate: "N" or "N.N" (messages per second, > 0), or "N/second",
  *    "N/minute", "N/hour", "N/day" (N a whole number > 0);
  *  - dkim: all three of domain, selector, key.
@@ -58,6 +59,7 @@ struct config {
 	     *list_id, *unsubscribe_url, *unsubscribe_mailto, *lists_dir,
 	     *image_base_url, *unsubscribe_secret, *template_dir;
 	long concurrency;	/* 0 = unset */
+	long timeout;		/* seconds per SMTP transfer; 0 = unset (60) */
 	char *rate;		/* as written: "2000/day", "100/hour", "5" */
 	/* From rate; all 0 when unset.  rate_per_sec is always set; the
 	 * window (N messages per S seconds) only for the "N/unit" forms,

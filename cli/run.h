@@ -12,17 +12,29 @@
 #include "cli/config.h"
 #include "cli/options.h"
 #include "lists/list.h"
+#include "send/deliver.h"
 
 struct run {
 	const struct options *o;
 	const struct config *cfg;
 	long long now;			/* NLSEND_NOW or the clock */
 	const char *state_path;		/* --state, or the XDG default */
+	bool locked;			/* --due holds the state lock already */
+};
+
+/* What one send of one issue came to, for the summary, the exit status
+ * and --due's log line. */
+struct send_result {
+	const char *outcome;	/* sent, deferred, failed, not-due, complete */
+	struct deliver_stats st;
+	char id[256];		/* the campaign id */
 };
 
 int run_check(struct run *r, struct nl_err *err);
 int run_preview(struct run *r, struct nl_err *err);
-int run_send(struct run *r, const char *issue, struct nl_err *err);
+int run_send(struct run *r, const char *issue, struct send_result *res,
+	     struct nl_err *err);
+int run_due(struct run *r, struct nl_err *err);
 
 /* Shared by the verbs: resolve and open every --list; bad rows are
  * reported on stderr as "nlsend: FILE:LINE: reason". */

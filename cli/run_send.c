@@ -5,18 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "lists/address.h"
+
+#include <signal.h>
+
+#include "cli/lock.h"
+#include "util/path.h"
 #include "cli/run.h"
 #include "compose/compose.h"
 #include "mime/mbox.h"
+#include "send/deliver.h"
+#include "send/journal.h"
 
-static double
-now_seconds(void)
+/* SIGINT/SIGTERM: the first stops new transfers, the second abandons the
+ * ones in flight (their rows stay in-flight and are resent next run). */
+static volatile sig_atomic_t stop_signals;
+static volatile int stop_flag;
+
+static void
+on_stop(int sig)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	(void)sig;
+	stop_signals++;
+	stop_flag = stop_signals > 1 ? 2 : 1;
 }
 
 static int
@@ -26,7 +39,7 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 	struct subscriber s;
 	struct buf msg, num;
 	unsigned long n = 0;
-	double t0 = now_seconds();
+	double t0 = mono_seconds();
 	FILE *f;
 	int rc = -1, got;
 
@@ -64,7 +77,7 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 			"bad row%s, %lu duplicate%s in %.1f s\n", buf_cstr(&num),
 			n == 1 ? "" : "s", r->o->dry_run, lists_skipped(l),
 			lists_skipped(l) == 1 ? "" : "s", lists_duplicates(l),
-			lists_duplicates(l) == 1 ? "" : "s", now_seconds() - t0);
+			lists_duplicates(l) == 1 ? "" : "s", mono_seconds() - t0);
 	}
 	rc = 0;
 out:
@@ -76,22 +89,268 @@ out:
 	return rc;
 }
 
+/* The password: the config, then password_command (its first line, as
+ * msmtp's passwordeval), then NLSEND_SMTP_PASSWORD; none lets libcurl look
+ * in ~/.netrc.  The value is never printed. */
+static int
+smtp_password(const struct config *cfg, char **out, struct nl_err *err)
+{
+	const char *env = getenv("NLSEND_SMTP_PASSWORD");
+	char line[1024];
+	size_t n;
+	FILE *p;
+	int st;
+
+	*out = NULL;
+	if (cfg->password) {
+		*out = strdup(cfg->password);
+	} else if (cfg->password_command) {
+		fflush(NULL);
+		p = popen(cfg->password_command, "r");
+		if (!p)
+			return nl_err_set(err, NL_ECONFIG, "password_command: %s",
+					  strerror(errno));
+		if (!fgets(line, sizeof line, p))
+			line[0] = '\0';
+		while (fgetc(p) != EOF)
+			;
+		st = pclose(p);
+		if (st != 0 || !line[0]) {
+			explicit_bzero(line, sizeof line);
+			return nl_err_set(err, NL_ECONFIG, "password_command failed "
+					  "or printed nothing (status %d)", st);
+		}
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		*out = strdup(line);
+		explicit_bzero(line, sizeof line);
+	} else if (env && *env) {
+		*out = strdup(env);
+	} else {
+		return 0;
+	}
+	return *out ? 0 : nl_err_set(err, NL_ENOMEM, "out of memory");
+}
+
+struct source {
+	struct campaign *c;
+	struct lists *l;
+	/* --test: one subscriber, personalised as the first of the lists */
+	const char *test_addr;
+	struct subscriber test;
+	char *test_name;
+	int test_done;
+};
+
+static int
+src_next(void *arg, struct subscriber *s, struct nl_err *err)
+{
+	struct source *src = arg;
+
+	if (src->test_addr) {
+		if (src->test_done)
+			return 0;
+		src->test_done = 1;
+		*s = src->test;
+		return 1;
+	}
+	return lists_next(src->l, s, err);
+}
+
+static int
+src_compose(void *arg, const struct subscriber *s, struct buf *out,
+	    struct nl_err *err)
+{
+	struct source *src = arg;
+
+	return campaign_compose(src->c, s, out, err);
+}
+
+static int
+test_recipient(struct run *r, struct source *src, struct nl_err *err)
+{
+	struct subscriber first;
+	int got;
+
+	memset(&src->test, 0, sizeof src->test);
+	src->test.email = r->o->test_addr;
+	src->test.name = "";
+	src->test.file = "--test";
+	if (src->l) {
+		got = lists_next(src->l, &first, err);
+		if (got < 0)
+			return -1;
+		if (got == 1) {
+			src->test_name = strdup(first.name ? first.name : "");
+			if (!src->test_name)
+				return nl_err_set(err, NL_ENOMEM, "out of memory");
+			src->test.name = src->test_name;
+		}
+	}
+	src->test_addr = r->o->test_addr;
+	return 0;
+}
+
+static int
+smtp_send(struct run *r, struct campaign *c, struct send_result *res,
+	  struct nl_err *err)
+{
+	const struct options *o = r->o;
+	const struct config *cfg = r->cfg;
+	struct deliver_conf dc;
+	struct deliver_stats *stp = &res->st, st;
+	struct deliver_src ds;
+	struct source src;
+	struct journal *j = NULL;
+	struct sigaction sa;
+	char *password = NULL;
+	char why[128];
+	struct buf line;
+	int rc = -1, lockfd = -1;
+
+	memset(&src, 0, sizeof src);
+	memset(&dc, 0, sizeof dc);
+	memset(&st, 0, sizeof st);
+	buf_init(&line, 4096);
+	src.c = c;
+	dc.url = o->smtp ? o->smtp : cfg->smtp;
+	if (!dc.url) {
+		nl_err_set(err, NL_ECONFIG, "no SMTP server: give --smtp URL or "
+			   "smtp: in the config (or --dry-run FILE)");
+		goto out;
+	}
+	if (o->test_addr && addr_check(o->test_addr, why, sizeof why)) {
+		nl_err_set(err, NL_EUSAGE, "--test %s: %s", o->test_addr, why);
+		goto out;
+	}
+	if (smtp_password(cfg, &password, err))
+		goto out;
+	if ((o->nlists && run_open_lists(r, &src.l, err)) ||
+	    (o->test_addr && test_recipient(r, &src, err)))
+		goto out;
+	if (!o->test_addr && !r->locked &&
+	    run_lock(r->state_path, o->lock_wait, &lockfd, err))
+		goto out;
+	if (!o->test_addr && journal_open(r->state_path, &j, err))
+		goto out;
+	if (j)
+		journal_set_now(j, r->now);
+	dc.tls = o->tls != 0;
+	dc.ca_file = o->ca_file;
+	dc.user = cfg->user;
+	dc.password = password;
+	dc.mail_from = campaign_return_path(c);
+	dc.concurrency = (int)(o->concurrency ? o->concurrency :
+			       cfg->concurrency ? cfg->concurrency : 4);
+	/* "2000/day" is a relay's quota, held across runs through the
+	 * journal, not a pace; a plain number is a pace. */
+	dc.rate = o->rate ? o->rate : cfg->window_count ? 0 : cfg->rate_per_sec;
+	dc.timeout_ms = cfg->timeout * 1000;
+	dc.window_count = cfg->window_count;
+	dc.window_seconds = cfg->window_seconds;
+	dc.max_per_connection = (int)o->max_per_connection;
+	dc.issue_id = campaign_id(c);
+	dc.journal = j;
+	dc.resend = o->resend;
+	dc.retry_failed = o->retry_failed;
+	dc.progress = o->progress >= 0 ? o->progress : isatty(2) && !o->quiet;
+	dc.verbose = o->verbose;
+	dc.quiet = o->quiet;
+	dc.stop = &stop_flag;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ds.next = src_next;
+	ds.compose = src_compose;
+	ds.arg = &src;
+	rc = deliver_run(&dc, &ds, &st, err);
+	*stp = st;
+	if (rc && err->kind != NL_ETEMPFAIL)
+		goto out;
+	res->outcome = st.deferred || rc ? "deferred" : st.failed ? "failed" : "sent";
+	/* Everyone on the lists has an outcome that a re-run would not change:
+	 * --due may skip this issue from now on at the cost of a look-up. */
+	if (!rc && j && !st.deferred && !o->test_addr &&
+	    journal_issue_mark_done(j, campaign_id(c), err))
+		goto out;
+	if (!o->quiet || st.deferred || st.failed || rc) {
+		deliver_summary(&st, &line);
+		fprintf(stderr, "nlsend: %s\n", buf_cstr(&line));
+	}
+	if (rc)
+		goto out;
+	if (st.deferred)
+		rc = nl_err_set(err, NL_ETEMPFAIL, "%lu recipient%s deferred: run the "
+				"same command again later to finish", st.deferred,
+				st.deferred == 1 ? "" : "s");
+	else if (st.failed)
+		rc = nl_err_set(err, NL_EPERMFAIL, "%lu recipient%s failed "
+				"permanently (see --verbose; --retry-failed after "
+				"fixing the cause)", st.failed, st.failed == 1 ? "" : "s");
+	else if (!o->test_addr && st.sent + st.skipped + st.prior_failed == 0)
+		rc = nl_err_set(err, NL_EDATA, "no valid recipient in the lists");
+out:
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	free(src.test_name);
+	lists_close(src.l);
+	journal_close(j);
+	run_unlock(lockfd);
+	buf_free(&line);
+	return rc;
+}
+
+static int
+not_due(struct run *r, struct campaign *c)
+{
+	const struct issue *is = campaign_issue(c);
+	char when[64];
+	time_t t;
+	struct tm tm;
+
+	if (!is->has_schedule || is->schedule <= r->now)
+		return 0;
+	t = (time_t)is->schedule;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!r->o->quiet)
+		fprintf(stderr, "nlsend: %s: not due until %s; nothing sent\n",
+			is->path, when);
+	return 1;
+}
+
 int
-run_send(struct run *r, const char *issue, struct nl_err *err)
+run_send(struct run *r, const char *issue, struct send_result *res,
+	 struct nl_err *err)
 {
 	struct campaign_opts co;
 	struct campaign *c = NULL;
 	int rc = -1;
 
+	memset(res, 0, sizeof *res);
+	res->outcome = "error";
 	run_campaign_opts(r, &co);
 	if (campaign_open(issue, r->cfg, &co, &c, err))
 		goto out;
+	snprintf(res->id, sizeof res->id, "%s", campaign_id(c));
 	if (r->o->dry_run) {
 		/* cli.md: a dry run ignores `schedule`. */
 		rc = dry_run(r, c, err);
+		res->outcome = "dry-run";
 		goto out;
 	}
-	nl_err_set(err, NL_EUSAGE, "sending over SMTP is not built yet: use --dry-run FILE");
+	/* issue-format.md, Cron: an issue due later is not sent (exit 0);
+	 * --test is how an editor looks at it before then. */
+	if (!r->o->test_addr && not_due(r, c)) {
+		res->outcome = "not-due";
+		rc = 0;
+		goto out;
+	}
+	rc = smtp_send(r, c, res, err);
 out:
 	campaign_close(c);
 	return rc;

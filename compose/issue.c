@@ -1,4 +1,5 @@
 #include "compose/issue.h"
+#include "util/path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,18 +398,6 @@ load_top(struct yr *y, struct issue *is)
 	return yr_end(y);
 }
 
-static char *
-dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
-}
-
 int
 issue_load(const char *path, struct issue **out, struct nl_err *err)
 {
@@ -421,7 +410,7 @@ issue_load(const char *path, struct issue **out, struct nl_err *err)
 	if (yr_open(&y, path, ISSUE_MAX_BYTES, NL_EDATA, NULL, err))
 		goto out;
 	is = calloc(1, sizeof *is);
-	if (!is || !(is->path = strdup(path)) || !(is->dir = dir_of(path))) {
+	if (!is || !(is->path = strdup(path)) || !(is->dir = path_dir(path))) {
 		nl_err_set(err, NL_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}

@@ -381,10 +381,15 @@ csv_header(struct lists *l, struct lfile *f, struct nl_err *err)
 	for (i = 1; i < n; i++) {
 		if (*sorted[i] && lists_casecmp(sorted[i - 1], sorted[i]) == 0) {
 			/* name the later one, as the reader meets it */
+			char echo[160];
+
+			/* Fuzz fix (issue 7): echoed, so a quoted name with
+			 * CR/LF cannot split the error line. */
 			nl_err_at(err, NL_EDATA, f->path, line, 0,
-				  "duplicate column '%s'",
-				  sorted[i - 1] > sorted[i] ? sorted[i - 1] :
-				  sorted[i]);
+				  "duplicate column %s",
+				  lists_echo(echo, sizeof echo,
+					     sorted[i - 1] > sorted[i] ?
+					     sorted[i - 1] : sorted[i]));
 			goto out;
 		}
 	}
@@ -462,9 +467,12 @@ csv_next(struct lists *l, struct lfile *f, struct subscriber *s,
 				lists_warnf(l, f, line,
 					    "%s contains a NUL byte", what);
 			else if (what)
+				/* Fuzz fix (issue 7): a quoted column name
+				 * may hold CR/LF; echo it with controls as
+				 * '?' so a warning stays one line. */
 				lists_warnf(l, f, line,
-					    "column '%s' contains a NUL byte",
-					    what);
+					    "column %s contains a NUL byte",
+					    lists_echo(echo, sizeof echo, what));
 			else
 				lists_warnf(l, f, line,
 					    "column %zu contains a NUL byte",

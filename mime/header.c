@@ -154,12 +154,18 @@ encoded_words(struct hdr *h, const char *sep, size_t seplen, const char *s,
 		sp = pos ? " " : sep;
 		sl = pos ? 1 : seplen;
 		/* A rest that fits one word goes whole (after a fold if
-		 * needed); a longer one fills the current line first. */
+		 * needed); a longer one fills the current line first.
+		 * Fuzz fix (issue 7): so does a word that cannot be moved
+		 * to a new line (the first one after "Name: ", or one with
+		 * no separator), else "Subject: " + a 72-character word
+		 * made an 81-octet line (RFC 2047 section 2: lines with
+		 * encoded-words stay short; RFC 5322 2.1.1). */
 		cap = EW_PAYLOAD;
 		if (h->col + sl + EW_OVERHEAD < HDR_LINE_SOFT) {
 			room = HDR_LINE_SOFT - h->col - sl - EW_OVERHEAD;
 			if (room >= EW_MIN_ROOM && room < cap &&
-			    enc_len(s + pos, n - pos, useq) > EW_PAYLOAD)
+			    (enc_len(s + pos, n - pos, useq) > EW_PAYLOAD ||
+			     !(h->fold_ok && sl)))
 				cap = room;
 		}
 		/* Take whole UTF-8 sequences while the payload fits. */

@@ -659,7 +659,14 @@ get_partial(const struct mst *root, const char *name, size_t namelen,
 	}
 	e = &c->v[c->n];
 	memset(e, 0, sizeof *e);
-	e->name = strndup(name, namelen);
+	/* Fuzz fix (issue 7): a tag name may hold NUL bytes, and
+	 * strndup() would stop there, leaving a name shorter than namelen
+	 * for the memcmp() above to read past: copy namelen bytes. */
+	e->name = malloc(namelen + 1);
+	if (e->name) {
+		memcpy(e->name, name, namelen);
+		e->name[namelen] = '\0';
+	}
 	e->indent = strndup(ilen ? ind : "", ilen);
 	if (!e->name || !e->indent) {
 		free(e->name);

@@ -131,7 +131,8 @@ make_tls() {
 	sh "$NLSEND_TOP/tests/lib/tls.sh" "$1"
 }
 
-rows() {	# rows DB [STATE]
+rows() {	# rows DB [STATE]: 0 when there is no such file
+	[ -f "$1" ] || { echo 0; return; }
 	/usr/bin/python3 - "$1" "${2:-}" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
