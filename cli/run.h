@@ -36,9 +36,23 @@ int run_send(struct run *r, const char *issue, struct send_result *res,
 	     struct nl_err *err);
 int run_due(struct run *r, struct nl_err *err);
 
-/* Shared by the verbs: resolve and open every --list; bad rows are
- * reported on stderr as "nlsend: FILE:LINE: reason". */
-int run_open_lists(struct run *r, struct lists **out, struct nl_err *err);
+/*
+ * The recipients of a run: every --list resolved and merged (bad rows are
+ * reported on stderr as "nlsend: FILE:LINE: reason"), minus the
+ * suppression list of the state database.  readonly: look at the database
+ * without creating or writing it (dry runs, checks).
+ */
+struct recipients {
+	struct lists *l;
+	struct suppress *sup;
+	unsigned long suppressed;
+};
+int recipients_open(struct run *r, bool readonly, struct recipients *rc,
+		    struct nl_err *err);
+/* As lists_next(): 1, 0 at the end, -1 on error. */
+int recipients_next(struct recipients *rc, struct subscriber *s,
+		    struct nl_err *err);
+void recipients_close(struct recipients *rc);
 /* Options for campaign_open() that follow from the run. */
 void run_campaign_opts(const struct run *r, struct campaign_opts *co);
 

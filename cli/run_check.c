@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "send/suppress.h"
 
 static void
 print_row_warning(void *arg, const char *msg)
@@ -13,8 +14,8 @@ print_row_warning(void *arg, const char *msg)
 	fprintf(stderr, "nlsend: %s\n", msg);
 }
 
-int
-run_open_lists(struct run *r, struct lists **out, struct nl_err *err)
+static int
+open_lists(struct run *r, struct lists **out, struct nl_err *err)
 {
 	const struct options *o = r->o;
 	char **paths;
@@ -35,6 +36,44 @@ out:
 		free(paths[i]);
 	free(paths);
 	return rc;
+}
+
+int
+recipients_open(struct run *r, bool readonly, struct recipients *rc,
+		struct nl_err *err)
+{
+	memset(rc, 0, sizeof *rc);
+	if (open_lists(r, &rc->l, err) ||
+	    suppress_open(r->state_path, readonly, &rc->sup, err)) {
+		recipients_close(rc);
+		return -1;
+	}
+	return 0;
+}
+
+int
+recipients_next(struct recipients *rc, struct subscriber *s,
+		 struct nl_err *err)
+{
+	int got, yes;
+
+	while ((got = lists_next(rc->l, s, err)) == 1) {
+		if (suppress_has(rc->sup, s->email, &yes, err))
+			return -1;
+		if (!yes)
+			return 1;
+		rc->suppressed++;
+	}
+	return got;
+}
+
+void
+recipients_close(struct recipients *rc)
+{
+	lists_close(rc->l);
+	suppress_close(rc->sup);
+	rc->l = NULL;
+	rc->sup = NULL;
 }
 
 void
@@ -63,16 +102,16 @@ static int
 count_recipients(struct run *r, struct first *f, unsigned long *n,
 		 struct nl_err *err)
 {
-	struct lists *l = NULL;
+	struct recipients rs;
 	struct subscriber s;
 	int rc;
 
 	*n = 0;
 	if (r->o->nlists == 0)
 		return 0;
-	if (run_open_lists(r, &l, err))
+	if (recipients_open(r, true, &rs, err))
 		return -1;
-	while ((rc = lists_next(l, &s, err)) == 1) {
+	while ((rc = recipients_next(&rs, &s, err)) == 1) {
 		if ((*n)++ == 0) {
 			f->email = strdup(s.email);
 			f->name = strdup(s.name ? s.name : "");
@@ -85,7 +124,7 @@ count_recipients(struct run *r, struct first *f, unsigned long *n,
 			f->s.file = "(first)";
 		}
 	}
-	lists_close(l);
+	recipients_close(&rs);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -35,7 +35,7 @@ on_stop(int sig)
 static int
 dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 {
-	struct lists *l = NULL;
+	struct recipients rs = {0};
 	struct subscriber s;
 	struct buf msg, num;
 	unsigned long n = 0;
@@ -51,9 +51,9 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 				  strerror(errno));
 	/* Big stdio buffer: the mbox is written in one sequential stream. */
 	setvbuf(f, NULL, _IOFBF, (size_t)1 << 20);
-	if (run_open_lists(r, &l, err))
+	if (recipients_open(r, true, &rs, err))
 		goto out;
-	while ((got = lists_next(l, &s, err)) == 1) {
+	while ((got = recipients_next(&rs, &s, err)) == 1) {
 		buf_reset(&msg);
 		if (campaign_compose(c, &s, &msg, err) ||
 		    mbox_append(f, campaign_return_path(c), r->now, msg.data,
@@ -74,16 +74,18 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 	if (!r->o->quiet) {
 		fmt_thousands(&num, n);
 		fprintf(stderr, "nlsend: wrote %s message%s to %s, skipped %lu "
-			"bad row%s, %lu duplicate%s in %.1f s\n", buf_cstr(&num),
-			n == 1 ? "" : "s", r->o->dry_run, lists_skipped(l),
-			lists_skipped(l) == 1 ? "" : "s", lists_duplicates(l),
-			lists_duplicates(l) == 1 ? "" : "s", mono_seconds() - t0);
+			"bad row%s, %lu duplicate%s, suppressed %lu in %.1f s\n",
+			buf_cstr(&num), n == 1 ? "" : "s", r->o->dry_run,
+			lists_skipped(rs.l), lists_skipped(rs.l) == 1 ? "" : "s",
+			lists_duplicates(rs.l),
+			lists_duplicates(rs.l) == 1 ? "" : "s", rs.suppressed,
+			mono_seconds() - t0);
 	}
 	rc = 0;
 out:
 	if (fclose(f) && rc == 0)
 		rc = nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run, strerror(errno));
-	lists_close(l);
+	recipients_close(&rs);
 	buf_free(&msg);
 	buf_free(&num);
 	return rc;
@@ -134,7 +136,7 @@ smtp_password(const struct config *cfg, char **out, struct nl_err *err)
 
 struct source {
 	struct campaign *c;
-	struct lists *l;
+	struct recipients rs;
 	/* --test: one subscriber, personalised as the first of the lists */
 	const char *test_addr;
 	struct subscriber test;
@@ -154,7 +156,7 @@ src_next(void *arg, struct subscriber *s, struct nl_err *err)
 		*s = src->test;
 		return 1;
 	}
-	return lists_next(src->l, s, err);
+	return recipients_next(&src->rs, s, err);
 }
 
 static int
@@ -176,8 +178,8 @@ test_recipient(struct run *r, struct source *src, struct nl_err *err)
 	src->test.email = r->o->test_addr;
 	src->test.name = "";
 	src->test.file = "--test";
-	if (src->l) {
-		got = lists_next(src->l, &first, err);
+	if (src->rs.l) {
+		got = recipients_next(&src->rs, &first, err);
 		if (got < 0)
 			return -1;
 		if (got == 1) {
@@ -225,13 +227,14 @@ smtp_send(struct run *r, struct campaign *c, struct send_result *res,
 	}
 	if (smtp_password(cfg, &password, err))
 		goto out;
-	if ((o->nlists && run_open_lists(r, &src.l, err)) ||
-	    (o->test_addr && test_recipient(r, &src, err)))
-		goto out;
 	if (!o->test_addr && !r->locked &&
 	    run_lock(r->state_path, o->lock_wait, &lockfd, err))
 		goto out;
+	/* The journal first: it creates the database with mode 0600. */
 	if (!o->test_addr && journal_open(r->state_path, &j, err))
+		goto out;
+	if ((o->nlists && recipients_open(r, o->test_addr != NULL, &src.rs, err)) ||
+	    (o->test_addr && test_recipient(r, &src, err)))
 		goto out;
 	if (j)
 		journal_set_now(j, r->now);
@@ -266,6 +269,7 @@ smtp_send(struct run *r, struct campaign *c, struct send_result *res,
 	ds.compose = src_compose;
 	ds.arg = &src;
 	rc = deliver_run(&dc, &ds, &st, err);
+	st.suppressed = src.rs.suppressed;
 	*stp = st;
 	if (rc && err->kind != NL_ETEMPFAIL)
 		goto out;
@@ -297,7 +301,7 @@ out:
 		free(password);
 	}
 	free(src.test_name);
-	lists_close(src.l);
+	recipients_close(&src.rs);
 	journal_close(j);
 	run_unlock(lockfd);
 	buf_free(&line);

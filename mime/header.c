@@ -185,6 +185,8 @@ encoded_words(struct hdr *h, const char *sep, size_t seplen, const char *s,
 		}
 		if (k == pos)	/* cannot happen: cap >= 12 */
 			k = pos + seqlen(s + pos, n - pos);
+		/* w holds bytes with a length, never a C string (issue 7):
+		 * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 		memcpy(w, useq ? "=?UTF-8?Q?" : "=?UTF-8?B?", 10);
 		len = 10;
 		if (useq) {
