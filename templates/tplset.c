@@ -170,34 +170,39 @@ load_builtin(struct tplset *s, struct nl_err *err)
 	return 0;
 }
 
-/* `template:` NAME or directory, resolved as tplset.h says. */
+/* `template:` NAME or directory, resolved as tplset.h says.  Leaves dir
+ * empty for the built-in set. */
 static int
 resolve(const char *t, const char *issue_dir, const char *conf_dir,
 	struct buf *dir, struct nl_err *err)
 {
-	if (t[0] == '/' || strchr(t, '/') || (t[0] == '.')) {
-		if (t[0] == '/')
-			return buf_adds(dir, t);
+	const char *base[3];
+	size_t i;
+
+	if (t[0] == '/')
+		return buf_adds(dir, t);
+	if (strchr(t, '/') || t[0] == '.')
 		return buf_printf(dir, "%s/%s", issue_dir ? issue_dir : ".", t);
-	}
-	if (conf_dir) {
-		if (buf_printf(dir, "%s/%s", conf_dir, t))
+	/* A bare NAME: beside the issue, in the config's template_dir, then
+	 * among the installed sets. */
+	base[0] = issue_dir ? issue_dir : ".";
+	base[1] = conf_dir;
+	base[2] = NL_DATADIR "/templates";
+	for (i = 0; i < 3; i++) {
+		if (!base[i])
+			continue;
+		buf_reset(dir);
+		if (buf_printf(dir, "%s/%s", base[i], t))
 			return -1;
 		if (is_dir(dir->data))
 			return 0;
-		buf_reset(dir);
 	}
-	if (buf_printf(dir, "%s/templates/%s", NL_DATADIR, t))
-		return -1;
-	if (is_dir(dir->data))
+	buf_reset(dir);
+	if (strcmp(t, "default") == 0)
 		return 0;
-	if (strcmp(t, "default") == 0) {
-		buf_reset(dir);
-		return 0;
-	}
-	return nl_err_set(err, NL_ENOINPUT, "template '%s' not found%s%s and in %s/templates",
-			  t, conf_dir ? " in " : "", conf_dir ? conf_dir : "",
-			  NL_DATADIR);
+	return nl_err_set(err, NL_ENOINPUT, "template '%s' not found in %s%s%s "
+			  "or %s/templates", t, base[0], conf_dir ? ", " : "",
+			  conf_dir ? conf_dir : "", NL_DATADIR);
 }
 
 int

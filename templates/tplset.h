@@ -3,9 +3,10 @@
  * and text.mustache, plus partials (NAME.mustache) from the same directory.
  *
  * Where a set comes from (the first that applies):
- *   1. `template:` in the issue: a directory (absolute, or relative to the
- *      issue file), or a NAME looked up as TEMPLATE_DIR/NAME, then
- *      DATADIR/templates/NAME;
+ *   1. `template:` in the issue: a path (absolute, or relative to the
+ *      issue file), or a bare NAME looked up beside the issue file, then as
+ *      TEMPLATE_DIR/NAME (the config's), then DATADIR/templates/NAME
+ *      ("default" falls back to the built-in set);
  *   2. `template_dir` in the config: a directory;
  *   3. DATADIR/templates/default when installed (files win, so a site can
  *      restyle without rebuilding);
