@@ -32,6 +32,8 @@ on_stop(int sig)
 	stop_flag = stop_signals > 1 ? 2 : 1;
 }
 
+#define IOBUF_SIZE ((size_t)1 << 20)
+
 static int
 dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 {
@@ -40,6 +42,7 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 	struct buf msg, num;
 	unsigned long n = 0;
 	double t0 = mono_seconds();
+	char *iobuf = NULL;
 	FILE *f;
 	int rc = -1, got;
 
@@ -49,8 +52,11 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 	if (!f)
 		return nl_err_set(err, NL_ECANTCREAT, "%s: %s", r->o->dry_run,
 				  strerror(errno));
-	/* Big stdio buffer: the mbox is written in one sequential stream. */
-	setvbuf(f, NULL, _IOFBF, (size_t)1 << 20);
+	/* A big stdio buffer: the mbox is one sequential stream.  glibc
+	 * ignores the size when given no buffer, so give it one. */
+	iobuf = malloc(IOBUF_SIZE);
+	if (iobuf)
+		setvbuf(f, iobuf, _IOFBF, IOBUF_SIZE);
 	if (recipients_open(r, true, &rs, err))
 		goto out;
 	while ((got = recipients_next(&rs, &s, err)) == 1) {
@@ -85,6 +91,7 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 out:
 	if (fclose(f) && rc == 0)
 		rc = nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run, strerror(errno));
+	free(iobuf);
 	recipients_close(&rs);
 	buf_free(&msg);
 	buf_free(&num);

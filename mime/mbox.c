@@ -29,6 +29,9 @@ mbox_append(FILE *f, const char *envelope_from, long long when,
 	if (when < 0 || when > 253402300799LL || !gmtime_r(&tt, &tm))
 		return nl_err_set(err, NL_EDATA, "mbox: time %lld out of "
 				  "range", when);
+	/* One lock for the whole message: the per-line stdio calls below
+	 * would otherwise take it twice a line (a message has ~1,000). */
+	flockfile(f);
 	fprintf(f, "From %s %s %s %2d %02d:%02d:%02d %d\n", from,
 		wd[tm.tm_wday], mon[tm.tm_mon], tm.tm_mday, tm.tm_hour,
 		tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
@@ -41,12 +44,13 @@ mbox_append(FILE *f, const char *envelope_from, long long when,
 		for (q = p; q < p + n && *q == '>'; q++)
 			;
 		if ((size_t)(p + n - q) >= 5 && memcmp(q, "From ", 5) == 0)
-			putc('>', f);
+			putc_unlocked('>', f);
 		if (n)
-			fwrite(p, 1, n, f);
-		putc('\n', f);
+			fwrite_unlocked(p, 1, n, f);
+		putc_unlocked('\n', f);
 	}
-	putc('\n', f);
+	putc_unlocked('\n', f);
+	funlockfile(f);
 	if (ferror(f))
 		return nl_err_set(err, NL_EIO, "mbox: write failed: %s",
 				  strerror(errno));
