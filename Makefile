@@ -95,3 +95,13 @@ bench-compose: $(B)/nlsend
 	bench/compose.sh $(abspath $(B)/nlsend)
 .PHONY: bench-compose
 
+include mk/fuzz.mk
+
+# make bench: nlsend against smtp-source (the ceiling), Python smtplib and
+# nodemailer on a loopback smtp-sink (issue 5); make bench-scale: time and
+# peak RSS for 10k, 100k and 1M recipients.  See bench/README.md.
+bench: $(B)/nlsend
+	bench/run.sh $(abspath $(B)/nlsend)
+bench-scale: $(B)/nlsend
+	bench/scale.sh $(abspath $(B)/nlsend)
+.PHONY: bench bench-scale

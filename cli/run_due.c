@@ -165,7 +165,10 @@ run_due(struct run *r, struct nl_err *err)
 			goto out;
 		}
 	}
-	qsort(v, n, sizeof *v, by_time);
+	/* scan-build (issue 7): qsort()'s array is declared nonnull, and v
+	 * is NULL when the directory holds no issue (UBSan would stop). */
+	if (n)
+		qsort(v, n, sizeof *v, by_time);
 	if (journal_open(r->state_path, &j, err))
 		goto out;
 	for (i = 0; i < n; i++) {
