@@ -25,7 +25,7 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 override CPPFLAGS += -I. -D_GNU_SOURCE -DNL_DATADIR='"$(DATADIR)"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
-LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
 MODULES ?= util compose templates mime lists send cli
 LIBSRCS = $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))

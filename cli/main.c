@@ -63,7 +63,7 @@ main(int argc, char **argv)
 
 	nl_err_clear(&err);
 	if (options_parse(argc, argv, &o, &err)) {
-		fprintf(stderr, "nlsend: %s\n", err.msg);
+		nl_report(err.msg);
 		if (err.kind == NL_EUSAGE)
 			fputs("Try 'nlsend --help'.\n", stderr);
 		options_free(&o);
@@ -131,7 +131,7 @@ main(int argc, char **argv)
 	}
 out:
 	if (rc && err.kind != NL_OK)
-		fprintf(stderr, "nlsend: %s\n", err.msg);
+		nl_report(err.msg);
 	config_free(cfg);
 	options_free(&o);
 	return rc ? nl_exitcode(err.kind == NL_OK ? NL_EINTERNAL : err.kind) : 0;

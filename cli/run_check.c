@@ -11,7 +11,7 @@ static void
 print_row_warning(void *arg, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "nlsend: %s\n", msg);
+	nl_report(msg);
 }
 
 static int

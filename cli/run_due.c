@@ -175,7 +175,7 @@ run_due(struct run *r, struct nl_err *err)
 		struct due *d = &v[i];
 
 		if (!d->is) {
-			fprintf(stderr, "nlsend: %s\n", d->err.msg);
+			nl_report(d->err.msg);
 			log_issue(&log, r, d, "error", NULL, 65, d->err.msg);
 			worst = worse(worst, d->err.kind);
 			if (first.kind == NL_OK)
@@ -205,7 +205,7 @@ run_due(struct run *r, struct nl_err *err)
 			log_issue(&log, r, d, res.outcome, &res, 0, NULL);
 			continue;
 		}
-		fprintf(stderr, "nlsend: %s\n", e.msg);
+		nl_report(e.msg);
 		log_issue(&log, r, d, res.outcome, &res,
 			  e.kind == NL_ETEMPFAIL ? 75 : e.kind == NL_EPERMFAIL ? 1 : 65,
 			  e.msg);

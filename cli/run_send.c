@@ -288,7 +288,7 @@ smtp_send(struct run *r, struct campaign *c, struct send_result *res,
 		goto out;
 	if (!o->quiet || st.deferred || st.failed || rc) {
 		deliver_summary(&st, &line);
-		fprintf(stderr, "nlsend: %s\n", buf_cstr(&line));
+		nl_report(buf_cstr(&line));
 	}
 	if (rc)
 		goto out;

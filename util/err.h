@@ -55,6 +55,12 @@ int nl_err_at(struct nl_err *e, enum nl_errkind kind, const char *file,
 	      unsigned long line, unsigned long col, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
+/* Print "nlsend: MSG" and a newline on stderr, every control character of
+ * MSG (CR and LF included) shown as '?': messages echo keys, values and
+ * list fields from files, and no input may split or forge a line of the
+ * program's output.  The one place diagnostics are printed. */
+void nl_report(const char *msg);
+
 /* Name of a kind, for logs and tests ("data", "noinput", ...). */
 const char *nl_errkind_name(enum nl_errkind kind);
 

@@ -51,6 +51,7 @@ test_basic(const char *path)
 	struct nl_err e;
 	struct jrow row;
 	struct stat sb;
+	int rc;
 	char parent[512];
 	unsigned long counts[J_NSTATES];
 
@@ -60,10 +61,15 @@ test_basic(const char *path)
 		diag("%s", e.msg);
 		return;
 	}
-	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+	/* stat() before ok(): argument evaluation order is unspecified. */
+	memset(&sb, 0, sizeof sb);
+	rc = stat(path, &sb);
+	ok(rc == 0 && (sb.st_mode & 0777) == 0600,
 	   "file mode 0600 (%o)", (unsigned)(sb.st_mode & 0777));
 	snprintf(parent, sizeof parent, "%s/a/b", dir);
-	ok(stat(parent, &sb) == 0 && (sb.st_mode & 0777) == 0700,
+	memset(&sb, 0, sizeof sb);
+	rc = stat(parent, &sb);
+	ok(rc == 0 && (sb.st_mode & 0777) == 0700,
 	   "parent directory mode 0700");
 	journal_set_now(j, 1000);
 

@@ -194,8 +194,11 @@ test_wrap(void)
 
 		snprintf(line, sizeof line, "\n%s\n", url);
 		ok(strstr(w, line) != NULL, "the URL stands whole on its line");
-		ok(wrap_props(text, w, 72, "", "", why, sizeof why),
-		   "URL paragraph keeps the wrap properties (%s)", why);
+		int good;
+
+		why[0] = '\0';
+		good = wrap_props(text, w, 72, "", "", why, sizeof why);
+		ok(good, "URL paragraph keeps the wrap properties (%s)", why);
 	}
 
 	/* Properties on pseudo-random paragraphs, many widths. */
