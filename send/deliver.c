@@ -1,5 +1,7 @@
-/* The SMTP driver: libcurl multi, one thread, the journal (deliver.h). */
+/* The SMTP driver: libcurl connections, send/smtp.c transactions, one
+ * poll(2) loop, the journal (deliver.h). */
 #include "send/deliver.h"
+#include "send/smtp.h"
 #include "util/path.h"
 
 #include <curl/curl.h>
@@ -16,52 +18,68 @@
 #include <unistd.h>
 
 #define MAX_SLOTS 64
-#define MAX_SOCKS 4		/* per slot: one connection, happy eyeballs */
-#define UPLOAD_BUFSIZE (512L * 1024)
-#define REPLY_MAX 512
+#define MAX_SOCKS 4		/* per slot while connecting: happy eyeballs */
+#define REPLY_MAX SMTP_REPLY_MAX
 #define BACKOFF_MAX 60.0	/* seconds */
 #define FLUSH_EVERY 0.25	/* seconds: outcomes wait at most this long */
 #define TICK 0.25		/* longest poll: *stop and the progress line */
+#define QUIT_WAIT 2.0		/* seconds for the 221 to QUIT at the end */
 #define MIN_RATE 0.1		/* messages/s: the floor of throttling */
 #define NOTICE_MAX 20		/* failure lines without --verbose */
 #define HEAP_MAX ((size_t)1 << 24)	/* deferred jobs waiting (lists/'
 					 * ADDRSET_MAX) */
+#define RECV_CHUNK 4096
 
 /* One recipient's work: a deep copy of the subscriber (src's copy dies at
  * the next src->next), so that a retry can compose it again. */
 struct job {
 	struct subscriber s;
-	int attempts;		/* transfers started in this run */
+	int attempts;		/* transactions begun in this run */
+	int marked;		/* in flight in the journal, this attempt */
 	double not_before;	/* monotonic: backoff */
 };
 
-enum slotkind { SL_IDLE, SL_PROBE, SL_MAIL };
+enum slotstate {
+	S_OFF,			/* no connection */
+	S_CONNECTING,		/* libcurl: connect, TLS, EHLO, AUTH */
+	S_OPEN,			/* transactions (send/smtp.c) */
+	S_QUIT			/* QUIT written; closing on 221, EOF, time */
+};
 
 struct slot {
 	struct drv *d;
 	int idx;
 	CURLM *m;
 	CURL *e;
-	enum slotkind kind;
+	enum slotstate state;
 	int added;		/* e is in m */
-	int done;		/* CURLMSG_DONE seen */
+	int done;		/* the connect ended (CURLMSG_DONE) */
 	CURLcode result;
-	struct job *job;
+	curl_socket_t fd;
+	int tls;		/* read until EAGAIN: TLS may hold bytes */
+	struct smtp smtp;
+	struct job *parked;	/* waits for the connection being opened */
+	struct job *msg_job;	/* whose message msg holds (its 354 due) */
 	struct buf msg;
-	size_t off;
-	struct curl_slist *rcpt;
-	unsigned long conn_msgs;	/* on the cached connection */
+	int hold;		/* a message is queued whose in-flight mark
+				 * is not committed: write nothing yet */
+	unsigned long conn_msgs;	/* transactions begun on this
+					 * connection */
+	unsigned long conn_done;	/* ... answered */
 	int ever_connected;
-	int forbid_reuse;
-	double started;
+	int timed_out;		/* the connection is being closed for a
+				 * timeout (not a loss) */
+	unsigned conn_fails;	/* in a row, for the reconnect backoff */
+	double not_before;	/* no connect before (backoff) */
+	double started, last_io, quit_by;
 	/* libcurl's sockets and timer for this slot's multi */
 	struct { curl_socket_t fd; int what; } socks[MAX_SOCKS];
 	int nsocks;
 	int timer_on;
 	double timer_at;
-	/* what the server said, from MAIL FROM on (see dbg_cb) */
-	int mail_sent, awaiting, code, pre_code, in_reply, quitting;
-	char reply[REPLY_MAX], cur[REPLY_MAX];
+	/* what the server said while libcurl connected (dbg_cb): the last
+	 * reply code, and PIPELINING in the last EHLO reply */
+	int pre_code, pipelining;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -79,14 +97,19 @@ struct drv {
 	struct slot slots[MAX_SLOTS];
 	int nslots;
 	char url[512];		/* safe for messages */
+	const char *from;
+	double timeout;		/* seconds, a reply or a write */
 	struct heap retry;
 	int src_done, fatal, stopping, abandon, broken, window_full;
 	int src_failed;		/* err holds src's error */
 	struct nl_err brk;	/* why the run stopped early */
 	double t0, last_flush, dirty_since, last_progress;
 	int dirty, progress_shown;
-	unsigned long inflight;
+	unsigned long inflight;	/* jobs taken and not yet ended */
 	unsigned notices;
+	char probe;		/* its address is the probe's tx handle */
+	int probe_code;		/* -1 until the probe's reply */
+	char probe_reply[REPLY_MAX];
 	/* rate */
 	double rate;		/* effective; 0 unlimited */
 	double next_start, hold_until, last_throttle, last_recover,
@@ -95,6 +118,7 @@ struct drv {
 	double starts[64];	/* ring of recent start times */
 	unsigned nstarts;
 	long win_base;
+	char connfail[REPLY_MAX];	/* the last connect failure */
 };
 
 /* ---- jobs and the retry heap ------------------------------------------ */
@@ -213,7 +237,6 @@ heap_free(struct heap *h)
 	free(h->v);
 	memset(h, 0, sizeof *h);
 }
-
 /* ---- small helpers ----------------------------------------------------- */
 
 static void
@@ -347,80 +370,24 @@ progress(struct drv *d, double now, int force)
 	d->progress_shown = 1;
 	buf_free(&b);
 }
+/* ---- libcurl: opening connections ---------------------------------------- */
 
-/* ---- libcurl callbacks ------------------------------------------------- */
-
-static size_t
-read_cb(char *out, size_t size, size_t nitems, void *arg)
-{
-	struct slot *sl = arg;
-	size_t room = size * nitems, left = sl->msg.len - sl->off;
-	size_t n = left < room ? left : room;
-
-	/* The one copy: from the composed message into libcurl's upload
-	 * buffer (which then does the dot-stuffing). */
-	memcpy(out, sl->msg.data + sl->off, n);
-	sl->off += n;
-	return n;
-}
-
-static size_t
-discard_cb(char *p, size_t size, size_t nmemb, void *arg)
-{
-	(void)p;
-	(void)arg;
-	return size * nmemb;
-}
-
-/* One line the server sent.  Replies are kept only once "MAIL FROM" has
- * gone out in this transfer: nothing said during EHLO/STARTTLS/AUTH is
- * ever stored (only its code, for the error message). */
+/* A line the server sent while libcurl connected.  Only codes and the
+ * EHLO keyword PIPELINING (RFC 2920 section 2) are looked at. */
 static void
-server_line(struct slot *sl, const char *p, size_t n)
+pre_line(struct slot *sl, const char *p, size_t n)
 {
-	int code;
-	size_t cl;
-
 	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 		n--;
 	if (n < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
 	    p[2] < '0' || p[2] > '9')
 		return;
-	code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-	if (!sl->mail_sent) {
-		if (n == 3 || p[3] != '-')
-			sl->pre_code = code;
-		return;
-	}
-	cl = strlen(sl->cur);
-	if (!sl->in_reply) {
-		cl = n < REPLY_MAX - 1 ? n : REPLY_MAX - 1;
-		memcpy(sl->cur, p, cl);
-		sl->cur[cl] = '\0';
-		if (cl > 3)
-			sl->cur[3] = ' ';
-	} else if (n > 4 && cl + 1 < REPLY_MAX - 1) {
-		/* RFC 5321 section 4.2.1: a multiline reply; join the texts */
-		size_t add = n - 4;
-		if (add > REPLY_MAX - 2 - cl)
-			add = REPLY_MAX - 2 - cl;
-		sl->cur[cl++] = ' ';
-		memcpy(sl->cur + cl, p + 4, add);
-		sl->cur[cl + add] = '\0';
-	}
-	if (n > 3 && p[3] == '-') {
-		sl->in_reply = 1;
-		return;
-	}
-	sl->in_reply = 0;
-	sl->code = code;
-	memcpy(sl->reply, sl->cur, sizeof sl->reply);
-	sl->awaiting = 0;
-	/* Control characters out: the reply goes to a terminal and the
-	 * journal. */
-	for (char *q = sl->reply; *q; q++)
-		if ((unsigned char)*q < 0x20 || *q == 0x7f)
-			*q = '?';
+	if (n == 3 || p[3] != '-')
+		sl->pre_code = (p[0] - '0') * 100 + (p[1] - '0') * 10 +
+			(p[2] - '0');
+	if (n >= 14 && p[0] == '2' && strncasecmp(p + 4, "PIPELINING", 10) == 0
+	    && (n == 14 || p[14] == ' '))
+		sl->pipelining = 1;
 }
 
 static int
@@ -432,28 +399,18 @@ dbg_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	(void)h;
 	switch (type) {
 	case CURLINFO_HEADER_OUT:
-		/* Only the command verb is looked at: AUTH lines carry the
-		 * credentials and are never copied anywhere. */
-		if (size >= 10 && strncasecmp(data, "MAIL FROM:", 10) == 0)
-			sl->mail_sent = 1;
-		/* After a failure libcurl closes with QUIT inside the same
-		 * transfer: its 221 must not replace the reply that failed. */
-		if (size >= 4 && strncasecmp(data, "QUIT", 4) == 0)
-			sl->quitting = 1;
-		if (!sl->quitting)
-			sl->awaiting = 1;
-		break;
-	case CURLINFO_DATA_OUT:
-		sl->awaiting = 1;
+		/* Only the verb is looked at: AUTH lines carry the
+		 * credentials and are never copied anywhere.  EHLO is sent
+		 * again after STARTTLS: only the last reply counts. */
+		if (size >= 4 && strncasecmp(data, "EHLO", 4) == 0)
+			sl->pipelining = 0;
 		break;
 	case CURLINFO_HEADER_IN:
-		if (sl->quitting)
-			break;
 		for (p = data; p < data + size; p = nl + 1) {
 			nl = memchr(p, '\n', (size_t)(data + size - p));
 			if (!nl)
 				nl = data + size - 1;
-			server_line(sl, p, (size_t)(nl - p + 1));
+			pre_line(sl, p, (size_t)(nl - p + 1));
 		}
 		break;
 	default:
@@ -515,12 +472,14 @@ slot_init(struct drv *d, struct slot *sl, int idx)
 
 	sl->d = d;
 	sl->idx = idx;
+	sl->fd = CURL_SOCKET_BAD;
+	sl->tls = is_smtps || c->tls;
 	buf_init(&sl->msg, 0);
 	sl->m = curl_multi_init();
 	sl->e = curl_easy_init();
 	if (!sl->m || !sl->e)
 		goto fail;
-	/* One connection per slot: its cache is its own (see deliver.h). */
+	/* One connection per slot, in its own multi (deliver.h). */
 	if (curl_multi_setopt(sl->m, CURLMOPT_MAXCONNECTS, 1L) ||
 	    curl_multi_setopt(sl->m, CURLMOPT_SOCKETFUNCTION, sock_cb) ||
 	    curl_multi_setopt(sl->m, CURLMOPT_SOCKETDATA, sl) ||
@@ -529,6 +488,9 @@ slot_init(struct drv *d, struct slot *sl, int idx)
 		goto fail;
 	SETOPT(sl->e, CURLOPT_URL, c->url);
 	SETOPT(sl->e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	/* Greeting, EHLO, STARTTLS, AUTH; then the socket is ours through
+	 * curl_easy_send/curl_easy_recv. */
+	SETOPT(sl->e, CURLOPT_CONNECT_ONLY, 1L);
 	SETOPT(sl->e, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(sl->e, CURLOPT_USE_SSL, is_smtps ? (long)CURLUSESSL_ALL :
 	       c->tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
@@ -545,14 +507,10 @@ slot_init(struct drv *d, struct slot *sl, int idx)
 	} else {
 		SETOPT(sl->e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
 	}
-	SETOPT(sl->e, CURLOPT_MAIL_FROM, c->mail_from ? c->mail_from : "");
+	/* The whole opening: connect, TLS, EHLO, AUTH. */
 	SETOPT(sl->e, CURLOPT_TIMEOUT_MS, to);
 	SETOPT(sl->e, CURLOPT_CONNECTTIMEOUT_MS, to < 30000 ? to : 30000L);
 	SETOPT(sl->e, CURLOPT_SERVER_RESPONSE_TIMEOUT, (to + 999) / 1000);
-	SETOPT(sl->e, CURLOPT_UPLOAD_BUFFERSIZE, UPLOAD_BUFSIZE);
-	SETOPT(sl->e, CURLOPT_READFUNCTION, read_cb);
-	SETOPT(sl->e, CURLOPT_READDATA, sl);
-	SETOPT(sl->e, CURLOPT_WRITEFUNCTION, discard_cb);
 	SETOPT(sl->e, CURLOPT_ERRORBUFFER, sl->errbuf);
 	/* VERBOSE only feeds dbg_cb: nothing of it is printed. */
 	SETOPT(sl->e, CURLOPT_DEBUGFUNCTION, dbg_cb);
@@ -566,140 +524,55 @@ fail:
 			  "without SMTP or TLS)");
 }
 
+/* Close the connection (libcurl closes a CONNECT_ONLY connection when its
+ * handle leaves the multi: lib/multi.c, curl_multi_remove_handle). */
 static void
-slot_free(struct slot *sl)
+slot_detach(struct slot *sl)
 {
 	if (sl->added)
 		curl_multi_remove_handle(sl->m, sl->e);
 	sl->added = 0;
-	/* The easy handle goes first; the multi's cleanup then closes the
-	 * cached connection (QUIT, bounded by the timeouts). */
+	sl->nsocks = 0;
+	sl->timer_on = 0;
+	sl->fd = CURL_SOCKET_BAD;
+	sl->hold = 0;
+	sl->msg_job = NULL;
+	buf_reset(&sl->msg);
+	sl->state = S_OFF;
+}
+
+static void
+slot_free(struct slot *sl)
+{
+	slot_detach(sl);
 	if (sl->e)
 		curl_easy_cleanup(sl->e);
 	if (sl->m)
 		curl_multi_cleanup(sl->m);
-	curl_slist_free_all(sl->rcpt);
+	smtp_free(&sl->smtp);
 	buf_free(&sl->msg);
-	free(sl->job);
+	free(sl->parked);
 	sl->e = NULL;
 	sl->m = NULL;
-	sl->rcpt = NULL;
-	sl->job = NULL;
-}
-
-static void
-capture_reset(struct slot *sl)
-{
-	sl->mail_sent = sl->awaiting = sl->code = sl->pre_code = 0;
-	sl->in_reply = sl->quitting = 0;
-	sl->reply[0] = sl->cur[0] = sl->errbuf[0] = '\0';
+	sl->parked = NULL;
 }
 
 static int
-slot_add(struct drv *d, struct slot *sl)
+slot_connect(struct drv *d, struct slot *sl)
 {
 	CURLMcode mc;
 
 	sl->done = 0;
+	sl->result = CURLE_OK;
+	sl->pre_code = sl->pipelining = 0;
+	sl->errbuf[0] = '\0';
 	sl->started = mono_seconds();
-	capture_reset(sl);
 	mc = curl_multi_add_handle(sl->m, sl->e);
 	if (mc != CURLM_OK)
 		return nl_err_set(d->err, NL_EINTERNAL, "libcurl: %s",
 				  curl_multi_strerror(mc));
 	sl->added = 1;
-	return 0;
-}
-
-static void
-slot_remove(struct slot *sl)
-{
-	if (sl->added)
-		curl_multi_remove_handle(sl->m, sl->e);
-	sl->added = 0;
-}
-
-/* Set up the slot for a command ("MAIL FROM:<...>", "RSET"): no upload,
- * no recipients, the reply discarded. */
-static int
-slot_command(struct drv *d, struct slot *sl, const char *cmd)
-{
-	if (curl_easy_setopt(sl->e, CURLOPT_UPLOAD, 0L) ||
-	    curl_easy_setopt(sl->e, CURLOPT_MAIL_RCPT, NULL) ||
-	    curl_easy_setopt(sl->e, CURLOPT_CUSTOMREQUEST, cmd) ||
-	    curl_easy_setopt(sl->e, CURLOPT_FORBID_REUSE, 0L))
-		return nl_err_set(d->err, NL_EINTERNAL, "libcurl: setopt");
-	sl->kind = SL_PROBE;
-	return slot_add(d, sl);
-}
-
-/* ---- the poll loop ------------------------------------------------------- */
-
-/*
- * Wait at most wait seconds for any slot's sockets or timers, let libcurl
- * run, and mark the slots whose transfer ended (sl->done).
- */
-static int
-pump(struct drv *d, double wait)
-{
-	struct pollfd pfd[MAX_SLOTS * MAX_SOCKS];
-	struct slot *owner[MAX_SLOTS * MAX_SOCKS];
-	int n = 0, i, k, r, running;
-	double now = mono_seconds(), t;
-
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		for (k = 0; k < sl->nsocks; k++) {
-			pfd[n].fd = sl->socks[k].fd;
-			pfd[n].events = (short)(
-				(sl->socks[k].what & CURL_POLL_IN ? POLLIN : 0) |
-				(sl->socks[k].what & CURL_POLL_OUT ? POLLOUT : 0));
-			pfd[n].revents = 0;
-			owner[n++] = sl;
-		}
-		if (sl->timer_on) {
-			t = sl->timer_at - now;
-			if (t < wait)
-				wait = t;
-		}
-	}
-	if (wait < 0)
-		wait = 0;
-	r = poll(pfd, (nfds_t)n, (int)ceil(wait * 1000.0));
-	if (r < 0 && errno != EINTR)
-		return nl_err_set(d->err, NL_EINTERNAL, "poll: %s",
-				  strerror(errno));
-	for (i = 0; r > 0 && i < n; i++) {
-		int ev = 0;
-		if (!pfd[i].revents)
-			continue;
-		if (pfd[i].revents & (POLLIN | POLLHUP))
-			ev |= CURL_CSELECT_IN;
-		if (pfd[i].revents & POLLOUT)
-			ev |= CURL_CSELECT_OUT;
-		if (pfd[i].revents & (POLLERR | POLLNVAL))
-			ev |= CURL_CSELECT_ERR;
-		curl_multi_socket_action(owner[i]->m, pfd[i].fd, ev, &running);
-	}
-	now = mono_seconds();
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		if (sl->timer_on && sl->timer_at <= now + 0.0005) {
-			sl->timer_on = 0;
-			curl_multi_socket_action(sl->m, CURL_SOCKET_TIMEOUT, 0,
-						 &running);
-		}
-	}
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		CURLMsg *msg;
-		int left;
-		while ((msg = curl_multi_info_read(sl->m, &left)))
-			if (msg->msg == CURLMSG_DONE) {
-				sl->done = 1;
-				sl->result = msg->data.result;
-			}
-	}
+	sl->state = S_CONNECTING;
 	return 0;
 }
 
@@ -709,6 +582,7 @@ static const char *
 probe_reason(struct slot *sl, CURLcode res, char *tmp, size_t tlen,
 	     const char *from, long to_ms)
 {
+	(void)from;
 	switch (res) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return "cannot resolve the host name";
@@ -737,11 +611,6 @@ probe_reason(struct slot *sl, CURLcode res, char *tmp, size_t tlen,
 	default:
 		break;
 	}
-	if (sl->mail_sent && !sl->awaiting && sl->code >= 400) {
-		snprintf(tmp, tlen, "the envelope sender <%s> was refused: %s",
-			 from, sl->reply);
-		return tmp;
-	}
 	if (sl->pre_code >= 400) {
 		snprintf(tmp, tlen, "the server refused us (reply %d)",
 			 sl->pre_code);
@@ -749,52 +618,6 @@ probe_reason(struct slot *sl, CURLcode res, char *tmp, size_t tlen,
 	}
 	return "the server did not talk SMTP as expected";
 }
-
-static int
-probe(struct drv *d)
-{
-	struct slot *sl = &d->slots[0];
-	const char *from = d->c->mail_from ? d->c->mail_from : "";
-	char cmd[600], tmp[800];
-	const char *cmds[2], *why;
-	long to = d->c->timeout_ms > 0 ? d->c->timeout_ms : 60000;
-	int i, rc = -1;
-
-	snprintf(cmd, sizeof cmd, "MAIL FROM:<%s>", from);
-	cmds[0] = cmd;
-	cmds[1] = "RSET";
-	for (i = 0; i < 2; i++) {
-		if (slot_command(d, sl, cmds[i]))
-			goto out;
-		while (!sl->done) {
-			if (d->c->stop && *d->c->stop) {
-				nl_err_set(d->err, NL_ETEMPFAIL, "stopped before "
-					   "sending");
-				goto out;
-			}
-			if (pump(d, TICK))
-				goto out;
-		}
-		slot_remove(sl);
-		sl->kind = SL_IDLE;
-		if (sl->result != CURLE_OK) {
-			why = probe_reason(sl, sl->result, tmp, sizeof tmp, from,
-					   to);
-			nl_err_set(d->err, NL_EUNAVAIL, "%s: %s%s%s%s", d->url,
-				   why, sl->errbuf[0] ? " (" : "", sl->errbuf,
-				   sl->errbuf[0] ? ")" : "");
-			goto out;
-		}
-	}
-	sl->ever_connected = 1;
-	rc = 0;
-out:
-	slot_remove(sl);
-	sl->kind = SL_IDLE;
-	curl_easy_setopt(sl->e, CURLOPT_CUSTOMREQUEST, NULL);
-	return rc;
-}
-
 /* ---- the journal, grouped ------------------------------------------------ */
 
 static int
@@ -819,19 +642,35 @@ fail:
 	return -1;
 }
 
+/* Commit, and release the messages that waited for their in-flight mark
+ * to be on disk. */
 static int
 flush(struct drv *d)
 {
 	struct journal *jr = d->c->journal;
+	int i;
 
-	if (!jr || !d->dirty)
-		return 0;
-	if (journal_commit(jr, d->err)) {
-		d->fatal = 1;
-		return -1;
+	if (jr && d->dirty) {
+		if (journal_commit(jr, d->err)) {
+			d->fatal = 1;
+			return -1;
+		}
+		d->dirty = 0;
+		d->last_flush = mono_seconds();
 	}
-	d->dirty = 0;
-	d->last_flush = mono_seconds();
+	for (i = 0; i < d->nslots; i++)
+		d->slots[i].hold = 0;
+	return 0;
+}
+
+static int
+held(const struct drv *d)
+{
+	int i;
+
+	for (i = 0; i < d->nslots; i++)
+		if (d->slots[i].hold)
+			return 1;
 	return 0;
 }
 
@@ -906,115 +745,6 @@ notice(struct drv *d, const char *email, const char *what, const char *tail,
 		say(d, "more failures not shown (--verbose shows them all)");
 	if (always && !d->c->verbose)
 		d->notices++;
-}
-
-static int
-mail_done(struct drv *d, struct slot *sl)
-{
-	const struct deliver_conf *c = d->c;
-	struct job *j = sl->job;
-	CURLcode res = sl->result;
-	long nconn = 0;
-	int max_att = c->max_attempts > 0 ? c->max_attempts : 3;
-	double now = mono_seconds(), back;
-	char why[REPLY_MAX + 128], tail[96];
-	int code = 0, pre_mail = 0, retry, rc = -1;
-	enum jstate st;
-
-	curl_easy_getinfo(sl->e, CURLINFO_NUM_CONNECTS, &nconn);
-	slot_remove(sl);
-	sl->kind = SL_IDLE;
-	sl->job = NULL;
-	curl_slist_free_all(sl->rcpt);
-	sl->rcpt = NULL;
-	d->inflight--;
-	if (nconn > 0) {
-		if (sl->ever_connected)
-			d->st->reconnects++;
-		sl->ever_connected = 1;
-		sl->conn_msgs = 0;
-	}
-	/* libcurl closes the connection after any failure (deliver.h). */
-	sl->conn_msgs = res == CURLE_OK && !sl->forbid_reuse ?
-		sl->conn_msgs + 1 : 0;
-
-	if (res == CURLE_OK) {
-		st = J_SENT;
-		code = sl->code ? sl->code : 250;
-		snprintf(why, sizeof why, "%s", sl->reply[0] ? sl->reply :
-			 "250 (accepted)");
-	} else if (sl->mail_sent && !sl->awaiting && sl->code >= 400) {
-		code = sl->code;
-		st = code >= 500 ? J_FAILED : J_DEFERRED;
-		snprintf(why, sizeof why, "%s", sl->reply);
-	} else if (res == CURLE_OPERATION_TIMEDOUT) {
-		st = J_DEFERRED;
-		snprintf(why, sizeof why, "timed out after %.1f s",
-			 now - sl->started);
-		pre_mail = !sl->mail_sent;
-	} else {
-		st = J_DEFERRED;
-		pre_mail = !sl->mail_sent;
-		if (pre_mail && res == CURLE_LOGIN_DENIED)
-			snprintf(why, sizeof why, "login refused on a new "
-				 "connection (reply %d)", sl->pre_code);
-		else
-			snprintf(why, sizeof why, "%s: %s",
-				 sl->mail_sent ? "connection lost" :
-				 "cannot open a connection",
-				 sl->errbuf[0] ? sl->errbuf :
-				 curl_easy_strerror(res));
-		if (pre_mail && sl->pre_code >= 400)
-			code = sl->pre_code;
-	}
-	d->consec_connfail = pre_mail ? d->consec_connfail + 1 : 0;
-	if (st == J_SENT)
-		d->consec_throttle = 0;
-	retry = st == J_DEFERRED && j->attempts < max_att && !d->stopping;
-
-	switch (st) {
-	case J_SENT:
-		d->st->sent++;
-		notice(d, j->s.email, why, "", 0);
-		break;
-	case J_FAILED:
-		d->st->failed++;
-		notice(d, j->s.email, why, " (failed)", 1);
-		break;
-	default:
-		if (code && is_throttle(code, why))
-			throttled(d, now);
-		if (retry)
-			break;
-		d->st->deferred++;
-		notice(d, j->s.email, why, " (deferred; left for the next run)",
-		       1);
-		break;
-	}
-	if (jset(d, j, st, code, why))
-		goto out;
-	if (retry) {
-		back = (c->backoff_ms > 0 ? (double)c->backoff_ms : 1000.0) /
-			1000.0 * (double)(1u << (j->attempts - 1 < 16 ?
-						 j->attempts - 1 : 16));
-		if (back > BACKOFF_MAX)
-			back = BACKOFF_MAX;
-		j->not_before = now + back;
-		if (heap_push(&d->retry, j)) {
-			nl_err_set(d->err, NL_ENOMEM, "out of memory: too many "
-				   "deferred recipients");
-			d->fatal = 1;
-			goto out;
-		}
-		snprintf(tail, sizeof tail, " (deferred; retry in %.1f s)",
-			 back);
-		notice(d, j->s.email, why, tail, 0);
-		j = NULL;	/* the heap has it */
-	}
-	rc = 0;
-out:
-	free(j);
-	return rc;
 }
 
 /* ---- starting transfers ---------------------------------------------------- */
@@ -1094,129 +824,725 @@ window_allows(struct drv *d)
 		c->window_count;
 }
 
-/* Compose j into sl and mark it in flight (not yet committed). */
-static int
-prepare(struct drv *d, struct slot *sl, struct job *j)
-{
-	const struct deliver_conf *c = d->c;
-	int max = c->max_per_connection;
+/* ---- taking and beginning jobs ---------------------------------------------- */
 
+/*
+ * The next job that may start now, counted in flight; NULL when none may
+ * (stopping, throttled, paced, the window full, nothing due), *wake then
+ * shortened to when one could.
+ */
+static struct job *
+take_job(struct drv *d, double now, double *wake)
+{
+	struct job *j = NULL;
+
+	if (d->stopping || d->fatal)
+		return NULL;
+	if (now < d->hold_until) {
+		if (d->hold_until - now < *wake)
+			*wake = d->hold_until - now;
+		return NULL;
+	}
+	if (d->rate > 0 && now < d->next_start) {
+		if (d->next_start - now < *wake)
+			*wake = d->next_start - now;
+		return NULL;
+	}
+	if (!window_allows(d)) {
+		if (d->inflight == 0)
+			d->window_full = 1;
+		return NULL;
+	}
+	if (d->retry.n && d->retry.v[0]->not_before <= now)
+		j = heap_pop(&d->retry);
+	else if (!d->src_done)
+		j = next_from_src(d);
+	if (!j) {
+		if (d->retry.n && d->retry.v[0]->not_before - now < *wake)
+			*wake = d->retry.v[0]->not_before - now;
+		return NULL;
+	}
+	d->inflight++;
+	if (d->rate > 0) {
+		double gap = 1.0 / d->rate;
+		d->next_start = (d->next_start > now - gap ? d->next_start :
+				 now) + gap;
+	}
+	return j;
+}
+
+/* A job goes back to the front of the queue, as if never taken: its
+ * connection failed before anything of its own was said. */
+static int
+requeue(struct drv *d, struct job *j, double now)
+{
+	d->inflight--;
+	j->not_before = now;
+	if (heap_push(&d->retry, j)) {
+		free(j);
+		nl_err_set(d->err, NL_ENOMEM, "out of memory: too many deferred "
+			   "recipients");
+		d->fatal = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Compose j and queue its envelope on sl's connection.  The message waits
+ * in sl->msg for the 354 (send/smtp.c copies it then). */
+static int
+begin_job(struct drv *d, struct slot *sl, struct job *j, double now)
+{
 	buf_reset(&sl->msg);
-	sl->off = 0;
 	if (d->src->compose(d->src->arg, &j->s, &sl->msg, d->err)) {
 		d->src_failed = 1;
 		d->stopping = 1;
 		goto fail;
 	}
-	sl->rcpt = curl_slist_append(NULL, j->s.email);
-	if (!sl->rcpt) {
-		nl_err_set(d->err, NL_ENOMEM, "out of memory");
+	if (smtp_begin(&sl->smtp, j, d->from, j->s.email)) {
+		nl_err_set(d->err, errno == EINVAL ? NL_EINTERNAL : NL_ENOMEM,
+			   "cannot queue an SMTP command: %s", strerror(errno));
 		d->fatal = 1;
 		goto fail;
 	}
-	if (jset(d, j, J_INFLIGHT, 0, NULL))
-		goto fail;
 	j->attempts++;
+	j->marked = 0;
 	if (j->attempts > 1)
 		d->st->retries++;
-	sl->job = j;
-	/* The Nth message on a connection is its last (deliver.h). */
-	sl->forbid_reuse = max > 0 && sl->conn_msgs + 1 >= (unsigned long)max;
-	sl->kind = SL_MAIL;
-	d->inflight++;
+	sl->msg_job = j;
+	sl->conn_msgs++;
+	d->starts[d->nstarts++ % 64] = now;
 	return 0;
 fail:
-	curl_slist_free_all(sl->rcpt);
-	sl->rcpt = NULL;
+	buf_reset(&sl->msg);
+	d->inflight--;
 	free(j);
 	return -1;
 }
 
+/* max_per_connection: this connection has begun its last transaction. */
 static int
-launch(struct drv *d, struct slot *sl)
+conn_full(const struct drv *d, const struct slot *sl)
 {
-	double now = mono_seconds();
+	int max = d->c->max_per_connection;
 
-	if (curl_easy_setopt(sl->e, CURLOPT_CUSTOMREQUEST, NULL) ||
-	    curl_easy_setopt(sl->e, CURLOPT_UPLOAD, 1L) ||
-	    curl_easy_setopt(sl->e, CURLOPT_MAIL_RCPT, sl->rcpt) ||
-	    curl_easy_setopt(sl->e, CURLOPT_INFILESIZE_LARGE,
-			     (curl_off_t)sl->msg.len) ||
-	    curl_easy_setopt(sl->e, CURLOPT_FORBID_REUSE,
-			     (long)sl->forbid_reuse)) {
-		nl_err_set(d->err, NL_EINTERNAL, "libcurl: setopt");
-		goto fail;
+	return max > 0 && sl->conn_msgs >= (unsigned long)max;
+}
+
+/* Begin the next job on an open connection if it can take one now. */
+static void
+try_begin(struct drv *d, struct slot *sl, double now, double *wake)
+{
+	struct job *j;
+
+	if (sl->state != S_OPEN || sl->msg_job || conn_full(d, sl) ||
+	    !smtp_can_begin(&sl->smtp))
+		return;
+	j = take_job(d, now, wake);
+	if (j)
+		begin_job(d, sl, j, now);
+}
+
+/* ---- outcomes -------------------------------------------------------------- */
+
+static void
+outcome(struct drv *d, struct slot *sl, const struct smtp_event *ev)
+{
+	const struct deliver_conf *c = d->c;
+	struct job *j = ev->tx;
+	int max_att = c->max_attempts > 0 ? c->max_attempts : 3;
+	double now = mono_seconds(), back;
+	char why[REPLY_MAX + 32], tail[96];
+	int code = ev->code, retry;
+	enum jstate st;
+
+	if (sl->msg_job == j) {
+		sl->msg_job = NULL;
+		buf_reset(&sl->msg);
 	}
-	d->starts[d->nstarts++ % 64] = now;
-	if (slot_add(d, sl))
-		goto fail;
+	if (!code && !ev->data_sent &&
+	    (!ev->head || (!sl->timed_out && sl->conn_done > 0))) {
+		/* The connection died under a transaction that had no say in
+		 * it: none of its commands was answered, or the server closed
+		 * a connection that had delivered messages before (a session
+		 * cap; with PIPELINING the next envelope is already out). A
+		 * transaction that was first on its connection, or waited
+		 * past the timeout, is counted as its own failure below. */
+		j->attempts--;
+		if (j->attempts >= 1)
+			d->st->retries--;
+		requeue(d, j, now);
+		return;
+	}
+	d->inflight--;
+	if (code) {
+		sl->conn_done++;
+		d->consec_connfail = 0;
+	}
+	snprintf(why, sizeof why, "%s", ev->reply[0] ? ev->reply :
+		 code ? "(no text)" : "connection lost");
+	if (code >= 200 && code < 300 && ev->data_sent)
+		st = J_SENT;
+	else if (code >= 500)
+		st = J_FAILED;
+	else
+		st = J_DEFERRED;
+	if (st == J_SENT)
+		d->consec_throttle = 0;
+	retry = st == J_DEFERRED && j->attempts < max_att && !d->stopping;
+
+	switch (st) {
+	case J_SENT:
+		d->st->sent++;
+		notice(d, j->s.email, why, "", 0);
+		break;
+	case J_FAILED:
+		d->st->failed++;
+		notice(d, j->s.email, why, " (failed)", 1);
+		break;
+	default:
+		if (code && is_throttle(code, why))
+			throttled(d, now);
+		if (retry)
+			break;
+		d->st->deferred++;
+		notice(d, j->s.email, why, " (deferred; left for the next run)",
+		       1);
+		break;
+	}
+	/* The journal counts attempts by their in-flight marks; one that
+	 * ended before its 354 was never marked (nothing could have been
+	 * delivered), so it is counted here. */
+	if ((!j->marked && jset(d, j, J_INFLIGHT, 0, NULL)) ||
+	    jset(d, j, st, code, why))
+		goto out;
+	if (retry) {
+		back = (c->backoff_ms > 0 ? (double)c->backoff_ms : 1000.0) /
+			1000.0 * (double)(1u << (j->attempts - 1 < 16 ?
+						 j->attempts - 1 : 16));
+		if (back > BACKOFF_MAX)
+			back = BACKOFF_MAX;
+		j->not_before = now + back;
+		if (heap_push(&d->retry, j)) {
+			nl_err_set(d->err, NL_ENOMEM, "out of memory: too many "
+				   "deferred recipients");
+			d->fatal = 1;
+			goto out;
+		}
+		snprintf(tail, sizeof tail, " (deferred; retry in %.1f s)",
+			 back);
+		notice(d, j->s.email, why, tail, 0);
+		j = NULL;	/* the heap has it */
+	}
+out:
+	free(j);
+}
+
+/* The 354 came for j: its in-flight mark goes into the journal, its
+ * message into the connection's output, held until the mark is committed
+ * (journal.h: marked before any byte that could deliver it leaves).  With
+ * PIPELINING the next envelope follows in the same write. */
+static void
+body_ready(struct drv *d, struct slot *sl, struct job *j)
+{
+	double now = mono_seconds(), wake = TICK;
+
+	if (j != sl->msg_job) {
+		nl_err_set(d->err, NL_EINTERNAL, "SMTP: a 354 for a message "
+			   "that is not the next one");
+		d->fatal = 1;
+		return;
+	}
+	if (jset(d, j, J_INFLIGHT, 0, NULL))
+		return;
+	j->marked = 1;
+	if (smtp_body(&sl->smtp, j, sl->msg.data ? sl->msg.data : "",
+		      sl->msg.len)) {
+		nl_err_set(d->err, NL_ENOMEM, "out of memory for a message");
+		d->fatal = 1;
+		return;
+	}
+	sl->msg_job = NULL;
+	buf_reset(&sl->msg);
+	if (d->c->journal)
+		sl->hold = 1;
+	if (sl->smtp.pipelining)
+		try_begin(d, sl, now, &wake);
+}
+
+static void
+slot_events(struct drv *d, struct slot *sl)
+{
+	struct smtp_event ev;
+
+	while (smtp_event(&sl->smtp, &ev)) {
+		if (ev.tx == &d->probe) {
+			if (ev.kind == SMTP_DONE) {
+				d->probe_code = ev.code;
+				snprintf(d->probe_reply, sizeof d->probe_reply,
+					 "%s", ev.reply);
+			}
+			continue;
+		}
+		if (ev.kind == SMTP_BODY)
+			body_ready(d, sl, ev.tx);
+		else
+			outcome(d, sl, &ev);
+	}
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+/* The connection is gone or must go: its open transactions end with why
+ * (send/smtp.c decides whose failure it was), then it is closed. */
+static void
+slot_close(struct drv *d, struct slot *sl, const char *why)
+{
+	int had = sl->state == S_OPEN && smtp_open(&sl->smtp) > 0;
+
+	if (sl->state == S_OPEN || sl->state == S_QUIT) {
+		smtp_abort(&sl->smtp, why);
+		slot_events(d, sl);
+	}
+	if (had && sl->conn_done == 0)
+		d->consec_connfail++;
+	slot_detach(sl);
+}
+
+/* --stop twice: close without outcomes; what was in flight stays so in
+ * the journal and is sent again by the next run. */
+static void
+slot_drop(struct drv *d, struct slot *sl)
+{
+	struct smtp_event ev;
+
+	if (sl->state == S_OPEN || sl->state == S_QUIT) {
+		smtp_abort(&sl->smtp, "stopped");
+		while (smtp_event(&sl->smtp, &ev))
+			if (ev.kind == SMTP_DONE && ev.tx != &d->probe) {
+				d->st->deferred++;
+				free(ev.tx);
+			}
+	}
+	if (sl->parked) {
+		d->st->deferred++;
+		free(sl->parked);
+		sl->parked = NULL;
+	}
+	slot_detach(sl);
+}
+
+static const char *
+connect_reason(struct slot *sl, char *tmp, size_t tlen)
+{
+	if (sl->result == CURLE_LOGIN_DENIED)
+		snprintf(tmp, tlen, "login refused on a new connection "
+			 "(reply %d)", sl->pre_code);
+	else
+		snprintf(tmp, tlen, "cannot open a connection: %s",
+			 sl->errbuf[0] ? sl->errbuf :
+			 curl_easy_strerror(sl->result));
+	return tmp;
+}
+
+/* libcurl finished opening sl's connection (or failed to). */
+static void
+connected(struct drv *d, struct slot *sl, int probing)
+{
+	double now = mono_seconds(), back;
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	struct job *j;
+
+	if (sl->result == CURLE_OK &&
+	    (curl_easy_getinfo(sl->e, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	     fd == CURL_SOCKET_BAD))
+		sl->result = CURLE_COULDNT_CONNECT;
+	if (sl->result != CURLE_OK) {
+		if (probing) {
+			slot_detach(sl);
+			return;
+		}
+		connect_reason(sl, d->connfail, sizeof d->connfail);
+		if (d->c->verbose)
+			say(d, "%s: %s", d->url, d->connfail);
+		slot_detach(sl);
+		sl->conn_fails++;
+		d->consec_connfail++;
+		back = (d->c->backoff_ms > 0 ? (double)d->c->backoff_ms :
+			1000.0) / 1000.0 *
+			(double)(1u << (sl->conn_fails - 1 < 16 ?
+					sl->conn_fails - 1 : 16));
+		sl->not_before = now + (back < BACKOFF_MAX ? back : BACKOFF_MAX);
+		if ((j = sl->parked)) {
+			sl->parked = NULL;
+			requeue(d, j, now);
+		}
+		return;
+	}
+	sl->fd = fd;
+	smtp_init(&sl->smtp, sl->pipelining);
+	sl->state = S_OPEN;
+	sl->conn_msgs = sl->conn_done = 0;
+	sl->conn_fails = 0;
+	sl->last_io = now;
+	if (sl->ever_connected)
+		d->st->reconnects++;
+	sl->ever_connected = 1;
+	if ((j = sl->parked)) {
+		sl->parked = NULL;
+		begin_job(d, sl, j, now);
+	}
+}
+
+static void
+slot_quit(struct slot *sl, double now)
+{
+	if (smtp_quit(&sl->smtp)) {
+		slot_detach(sl);
+		return;
+	}
+	sl->state = S_QUIT;
+	sl->quit_by = now + QUIT_WAIT;
+}
+
+/* Write what the connection has to say, unless it waits for a commit. */
+static void
+slot_write(struct drv *d, struct slot *sl)
+{
+	const char *p;
+	size_t len, n;
+	CURLcode r;
+	char why[160];
+
+	while (!sl->hold && (sl->state == S_OPEN || sl->state == S_QUIT)) {
+		p = smtp_out(&sl->smtp, &len);
+		if (!len)
+			break;
+		n = 0;
+		r = curl_easy_send(sl->e, p, len, &n);
+		if (r == CURLE_AGAIN)
+			break;
+		if (r != CURLE_OK) {
+			snprintf(why, sizeof why, "connection lost: %s",
+				 curl_easy_strerror(r));
+			slot_close(d, sl, why);
+			return;
+		}
+		smtp_sent(&sl->smtp, n);
+		sl->last_io = mono_seconds();
+	}
+}
+
+/* Read what the server sent and act on each complete reply. */
+static void
+slot_read(struct drv *d, struct slot *sl)
+{
+	char in[RECV_CHUNK], why[160];
+	size_t n;
+	CURLcode r;
+
+	while (sl->state == S_OPEN || sl->state == S_QUIT) {
+		n = 0;
+		r = curl_easy_recv(sl->e, in, sizeof in, &n);
+		if (r == CURLE_AGAIN)
+			break;
+		if (r != CURLE_OK || n == 0) {
+			if (r != CURLE_OK)
+				snprintf(why, sizeof why, "connection lost: %s",
+					 curl_easy_strerror(r));
+			else
+				snprintf(why, sizeof why, "connection closed "
+					 "by the server");
+			slot_close(d, sl, why);
+			return;
+		}
+		sl->last_io = mono_seconds();
+		if (smtp_in(&sl->smtp, in, n)) {
+			slot_events(d, sl);
+			slot_close(d, sl, "out of memory for an SMTP command");
+			return;
+		}
+		slot_events(d, sl);
+		/* A short read emptied the socket; TLS may hold a record's
+		 * rest that poll(2) cannot see. */
+		if (n < sizeof in && !sl->tls)
+			break;
+	}
+	if (sl->state == S_QUIT && smtp_awaiting(&sl->smtp) == 0)
+		slot_detach(sl);
+	else if (sl->state == S_OPEN && smtp_closing(&sl->smtp))
+		slot_close(d, sl, smtp_why(&sl->smtp));
+}
+
+/* Replies (and writes) that take longer than the timeout end the
+ * connection; QUIT's reply is waited for QUIT_WAIT at most. */
+static void
+check_timeouts(struct drv *d, double now)
+{
+	char why[80];
+	int i;
+
+	for (i = 0; i < d->nslots; i++) {
+		struct slot *sl = &d->slots[i];
+		size_t pending;
+
+		if (sl->state == S_QUIT && now >= sl->quit_by) {
+			slot_detach(sl);
+			continue;
+		}
+		if (sl->state != S_OPEN)
+			continue;
+		smtp_out(&sl->smtp, &pending);
+		if ((smtp_awaiting(&sl->smtp) || pending) &&
+		    now - sl->last_io >= d->timeout) {
+			snprintf(why, sizeof why, "timed out after %.1f s",
+				 now - sl->last_io);
+			sl->timed_out = 1;
+			slot_close(d, sl, why);
+			sl->timed_out = 0;
+		}
+	}
+}
+
+/* ---- the poll loop ------------------------------------------------------- */
+
+/*
+ * Wait at most wait seconds for any slot's socket or timer; let libcurl
+ * run the connections it is opening, read and write the open ones.
+ */
+static int
+pump(struct drv *d, double wait, int probing)
+{
+	struct pollfd pfd[MAX_SLOTS * MAX_SOCKS];
+	struct slot *owner[MAX_SLOTS * MAX_SOCKS];
+	int n = 0, i, k, r, running;
+	double now = mono_seconds(), t;
+
+	for (i = 0; i < d->nslots; i++) {
+		struct slot *sl = &d->slots[i];
+		size_t pending;
+
+		if (sl->state == S_CONNECTING) {
+			for (k = 0; k < sl->nsocks; k++) {
+				pfd[n].fd = sl->socks[k].fd;
+				pfd[n].events = (short)(
+					(sl->socks[k].what & CURL_POLL_IN ?
+					 POLLIN : 0) |
+					(sl->socks[k].what & CURL_POLL_OUT ?
+					 POLLOUT : 0));
+				pfd[n].revents = 0;
+				owner[n++] = sl;
+			}
+			if (sl->timer_on) {
+				t = sl->timer_at - now;
+				if (t < wait)
+					wait = t;
+			}
+			continue;
+		}
+		if (sl->state != S_OPEN && sl->state != S_QUIT)
+			continue;
+		smtp_out(&sl->smtp, &pending);
+		pfd[n].fd = sl->fd;
+		pfd[n].events = (short)(POLLIN |
+					(pending && !sl->hold ? POLLOUT : 0));
+		pfd[n].revents = 0;
+		owner[n++] = sl;
+		t = (sl->state == S_QUIT ? sl->quit_by :
+		     sl->last_io + d->timeout) - now;
+		if ((sl->state == S_QUIT || pending ||
+		     smtp_awaiting(&sl->smtp)) && t < wait)
+			wait = t;
+	}
+	if (wait < 0)
+		wait = 0;
+	r = poll(pfd, (nfds_t)n, (int)ceil(wait * 1000.0));
+	if (r < 0 && errno != EINTR)
+		return nl_err_set(d->err, NL_EINTERNAL, "poll: %s",
+				  strerror(errno));
+	for (i = 0; r > 0 && i < n; i++) {
+		struct slot *sl = owner[i];
+		int ev = 0;
+
+		if (!pfd[i].revents)
+			continue;
+		if (sl->state == S_CONNECTING) {
+			if (pfd[i].revents & (POLLIN | POLLHUP))
+				ev |= CURL_CSELECT_IN;
+			if (pfd[i].revents & POLLOUT)
+				ev |= CURL_CSELECT_OUT;
+			if (pfd[i].revents & (POLLERR | POLLNVAL))
+				ev |= CURL_CSELECT_ERR;
+			curl_multi_socket_action(sl->m, pfd[i].fd, ev,
+						 &running);
+			continue;
+		}
+		if (sl->fd != pfd[i].fd)
+			continue;	/* closed meanwhile */
+		/* Write first: what was queued before this poll is
+		 * committed; what reading queues waits for the next flush. */
+		if (pfd[i].revents & POLLOUT)
+			slot_write(d, sl);
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+			slot_read(d, sl);
+	}
+	now = mono_seconds();
+	for (i = 0; i < d->nslots; i++) {
+		struct slot *sl = &d->slots[i];
+		if (sl->state == S_CONNECTING && sl->timer_on &&
+		    sl->timer_at <= now + 0.0005) {
+			sl->timer_on = 0;
+			curl_multi_socket_action(sl->m, CURL_SOCKET_TIMEOUT, 0,
+						 &running);
+		}
+	}
+	for (i = 0; i < d->nslots; i++) {
+		struct slot *sl = &d->slots[i];
+		CURLMsg *msg;
+		int left;
+
+		if (sl->state != S_CONNECTING)
+			continue;
+		while ((msg = curl_multi_info_read(sl->m, &left)))
+			if (msg->msg == CURLMSG_DONE) {
+				sl->done = 1;
+				sl->result = msg->data.result;
+			}
+		if (sl->done)
+			connected(d, sl, probing);
+	}
+	check_timeouts(d, mono_seconds());
 	return 0;
-fail:
-	d->fatal = 1;
-	return -1;
+}
+
+static void
+send_all(struct drv *d)
+{
+	int i;
+
+	for (i = 0; i < d->nslots; i++)
+		slot_write(d, &d->slots[i]);
+}
+
+
+static int
+probe(struct drv *d)
+{
+	struct slot *sl = &d->slots[0];
+	long to = d->c->timeout_ms > 0 ? d->c->timeout_ms : 60000;
+	char tmp[800];
+	const char *why;
+
+	if (slot_connect(d, sl))
+		return -1;
+	while (sl->state == S_CONNECTING) {
+		if (d->c->stop && *d->c->stop)
+			return nl_err_set(d->err, NL_ETEMPFAIL, "stopped before "
+					  "sending");
+		if (pump(d, TICK, 1))
+			return -1;
+	}
+	if (sl->state != S_OPEN) {
+		why = probe_reason(sl, sl->result, tmp, sizeof tmp, d->from, to);
+		return nl_err_set(d->err, NL_EUNAVAIL, "%s: %s%s%s%s", d->url,
+				  why, sl->errbuf[0] ? " (" : "", sl->errbuf,
+				  sl->errbuf[0] ? ")" : "");
+	}
+	d->probe_code = -1;
+	if (smtp_begin(&sl->smtp, &d->probe, d->from, NULL))
+		return nl_err_set(d->err, NL_EINTERNAL, "cannot queue the "
+				  "probe's MAIL FROM");
+	while (d->probe_code < 0 && sl->state == S_OPEN) {
+		if (d->c->stop && *d->c->stop)
+			return nl_err_set(d->err, NL_ETEMPFAIL, "stopped before "
+					  "sending");
+		slot_write(d, sl);
+		if (pump(d, TICK, 1))
+			return -1;
+	}
+	if (d->probe_code < 0)
+		d->probe_code = 0;
+	if (d->probe_code / 100 == 2)
+		return 0;
+	if (d->probe_code == 0)
+		return nl_err_set(d->err, NL_EUNAVAIL, "%s: the connection failed "
+				  "after the login: %s", d->url,
+				  d->probe_reply[0] ? d->probe_reply :
+				  "connection lost");
+	return nl_err_set(d->err, NL_EUNAVAIL, "%s: the envelope sender <%s> "
+			  "was refused: %s", d->url, d->from, d->probe_reply);
 }
 
 /*
- * Fill the idle slots; returns the time until something could start
- * (rate, hold, backoff), or TICK.
+ * Give every slot what it can take now: a job for an open connection that
+ * can begin one, a connection for an idle slot when a job is waiting;
+ * QUIT for a connection that has had its max_per_connection.  Returns
+ * the time until something could start (rate, hold, backoff), or TICK.
  */
 static double
-fill(struct drv *d, int *started)
+fill(struct drv *d)
 {
-	struct slot *ready[MAX_SLOTS];
-	int nready = 0, i;
 	double now = mono_seconds(), wake = TICK;
+	struct job *j;
+	int i;
 
-	*started = 0;
-	for (i = 0; i < d->nslots && !d->stopping && !d->fatal; i++) {
+	for (i = 0; i < d->nslots && !d->fatal; i++) {
 		struct slot *sl = &d->slots[i];
-		struct job *j = NULL;
 
-		if (sl->kind != SL_IDLE)
-			continue;
-		if (now < d->hold_until) {
-			wake = d->hold_until - now;
+		switch (sl->state) {
+		case S_OPEN:
+			if (conn_full(d, sl)) {
+				if (smtp_open(&sl->smtp) == 0 &&
+				    smtp_awaiting(&sl->smtp) == 0)
+					slot_quit(sl, now);
+				break;
+			}
+			try_begin(d, sl, now, &wake);
 			break;
-		}
-		if (d->rate > 0 && now < d->next_start) {
-			wake = d->next_start - now;
+		case S_OFF:
+			if (now < sl->not_before) {
+				if (sl->not_before - now < wake)
+					wake = sl->not_before - now;
+				break;
+			}
+			j = take_job(d, now, &wake);
+			if (!j)
+				break;
+			sl->parked = j;
+			if (slot_connect(d, sl))
+				d->fatal = 1;
 			break;
-		}
-		if (!window_allows(d)) {
-			if (d->inflight == 0 && nready == 0)
-				d->window_full = 1;
+		default:
 			break;
-		}
-		if (d->retry.n && d->retry.v[0]->not_before <= now)
-			j = heap_pop(&d->retry);
-		else if (!d->src_done)
-			j = next_from_src(d);
-		if (!j) {
-			if (d->retry.n && d->retry.v[0]->not_before - now < wake)
-				wake = d->retry.v[0]->not_before - now;
-			break;
-		}
-		if (prepare(d, sl, j))
-			break;
-		ready[nready++] = sl;
-		if (d->rate > 0) {
-			double gap = 1.0 / d->rate;
-			d->next_start = (d->next_start > now - gap ?
-					 d->next_start : now) + gap;
 		}
 	}
-	if (d->fatal)
-		return 0;
-	/* The in-flight marks (and the outcomes before them) are on disk
-	 * before any byte of these transactions leaves. */
-	if (nready && flush(d))
-		return 0;
-	for (i = 0; i < nready; i++)
-		if (launch(d, ready[i]))
-			return 0;
-	*started = nready;
 	return wake > 0 ? wake : 0;
 }
+
+/* The end of a run: QUIT on every open connection, its 221 awaited
+ * QUIT_WAIT at most (RFC 5321 section 4.1.1.10). */
+static void
+quit_all(struct drv *d)
+{
+	double now = mono_seconds(), end = now + QUIT_WAIT + 0.1;
+	int i, left;
+
+	for (i = 0; i < d->nslots; i++) {
+		struct slot *sl = &d->slots[i];
+		if (sl->state == S_OPEN && smtp_open(&sl->smtp) == 0)
+			slot_quit(sl, now);
+	}
+	for (;;) {
+		send_all(d);
+		for (left = 0, i = 0; i < d->nslots; i++)
+			left += d->slots[i].state == S_QUIT;
+		if (!left || mono_seconds() >= end)
+			break;
+		if (pump(d, TICK, 0))
+			break;
+	}
+}
+
 
 /* The window is full: count what is left as deferred, without sending. */
 static void
@@ -1270,12 +1596,13 @@ check_conf(struct drv *d)
 	return 0;
 }
 
+
 int
 deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 	    struct deliver_stats *st, struct nl_err *err)
 {
 	struct drv *d;
-	int i, rc = -1, started;
+	int i, rc = -1;
 	double now, wake;
 
 	memset(st, 0, sizeof *st);
@@ -1288,6 +1615,9 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 	d->err = err;
 	d->t0 = d->last_flush = mono_seconds();
 	d->rate = c->rate > 0 ? c->rate : 0;
+	d->from = c->mail_from ? c->mail_from : "";
+	d->timeout = (double)(c->timeout_ms > 0 ? c->timeout_ms : 60000) /
+		1000.0;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (check_conf(d))
 		goto out;
@@ -1326,8 +1656,10 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 		    (unsigned)(d->nslots * 2 > 4 ? d->nslots * 2 : 4)) {
 			d->stopping = d->broken = 1;
 			nl_err_set(&d->brk, NL_ETEMPFAIL, "%s: the server stopped "
-				   "accepting connections; a re-run sends to "
-				   "the rest", d->url);
+				   "accepting connections%s%s%s; a re-run sends "
+				   "to the rest", d->url,
+				   d->connfail[0] ? " (" : "", d->connfail,
+				   d->connfail[0] ? ")" : "");
 		}
 		if (!d->stopping && d->consec_throttle >=
 		    (unsigned)(d->nslots * 2 > 10 ? d->nslots * 2 : 10)) {
@@ -1337,7 +1669,7 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 				   d->url);
 		}
 		recover(d, now);
-		wake = fill(d, &started);
+		wake = fill(d);
 		if (d->fatal)
 			break;
 		if (d->window_full && d->inflight == 0) {
@@ -1347,29 +1679,23 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 		if (d->inflight == 0 && (d->stopping ||
 					 (d->src_done && !d->retry.n)))
 			break;
-		if (d->dirty && now - d->dirty_since >= FLUSH_EVERY &&
-		    flush(d))
+		/* The in-flight marks of the messages just queued go to disk
+		 * before those messages leave. */
+		if ((held(d) || (d->dirty && now - d->dirty_since >=
+				 FLUSH_EVERY)) && flush(d))
 			break;
+		send_all(d);
 		progress(d, now, 0);
-		if (pump(d, started ? 0 : wake)) {
+		if (pump(d, wake, 0)) {
 			d->fatal = 1;
 			break;
-		}
-		for (i = 0; i < d->nslots; i++) {
-			struct slot *sl = &d->slots[i];
-			if (sl->kind == SL_MAIL && sl->done && mail_done(d, sl))
-				break;
 		}
 	}
 	/* Retries still waiting stay deferred in the journal. */
 	st->deferred += (unsigned long)d->retry.n;
-	if (d->abandon)
+	if (d->abandon || d->fatal)
 		for (i = 0; i < d->nslots; i++)
-			if (d->slots[i].kind == SL_MAIL) {
-				slot_remove(&d->slots[i]);
-				d->slots[i].kind = SL_IDLE;
-				st->deferred++;
-			}
+			slot_drop(d, &d->slots[i]);
 	if (d->fatal) {
 		/* Whatever was recorded so far is worth keeping. */
 		if (c->journal && journal_in_transaction(c->journal))
@@ -1378,6 +1704,7 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 	}
 	if (flush(d))
 		goto out;
+	quit_all(d);
 	if (d->src_failed)
 		goto out;
 	if (d->stopping && d->brk.kind != NL_OK) {

@@ -1,7 +1,8 @@
 /*
- * deliver.h - delivery over SMTP with libcurl: one transaction per
- * recipient, connections reused, several in parallel in one thread, every
- * outcome in the journal.
+ * deliver.h - delivery over SMTP: one transaction per recipient,
+ * connections opened by libcurl and reused, pipelined when the server
+ * allows it, several in parallel in one thread, every outcome in the
+ * journal.
  *
  * send/ knows SMTP, the journal, rates, retries and failure classes.  It
  * knows nothing of YAML, templates or MIME: the caller hands it a source of
@@ -9,49 +10,73 @@
  *
  * How it works (the why of each choice):
  *
- * - One MAIL FROM / RCPT TO / DATA per recipient (personalised messages;
- *   RFC 5321 section 3.3).  Each of `concurrency` slots owns one easy
- *   handle in its own multi handle whose connection cache holds one
- *   connection: a slot's connection is reused for its next message, and
- *   `max_per_connection` can be counted exactly per connection.  All the
- *   slots are driven by one poll(2) loop through curl_multi_socket_action.
+ * - libcurl opens the connections, send/smtp.c runs the transactions.
+ *   Each of `concurrency` slots owns one easy handle with
+ *   CURLOPT_CONNECT_ONLY in its own multi handle: libcurl connects, does
+ *   TLS (verified), EHLO, STARTTLS and AUTH, then hands over the socket;
+ *   the MAIL FROM / RCPT TO / DATA of each recipient (RFC 5321 section
+ *   3.3; personalised messages, so one recipient a transaction) are
+ *   written and read by send/smtp.c through curl_easy_send/curl_easy_recv
+ *   (TLS included), on the same connection for message after message.
+ *   One poll(2) loop drives every slot: libcurl's sockets while it
+ *   connects (curl_multi_socket_action), ours after.
  *
- * - Every transaction on a reused connection starts clean.  libcurl 7.88
- *   (lib/smtp.c, smtp_done) closes the connection after any failed
- *   transaction ("SMTP done with bad status"), and after a successful one
- *   the server is back in its initial state (RFC 5321 section 4.1.1.4:
- *   the 250 to end-of-data clears the buffers).  So libcurl never sends a
- *   second MAIL FROM inside an open transaction, and "503 Sender already
- *   specified" cannot happen; tests/lib/smtpd.py refuses nested MAIL to
- *   prove it.
+ * - Why not libcurl's SMTP upload (measured, bench/README.md): libcurl
+ *   7.88 copies each message through a byte-at-a-time end-of-data scan
+ *   (Curl_smtp_escape_eob: 57% of nlsend's user-space instructions),
+ *   waits for the reply to the end of data synchronously inside the multi
+ *   loop (smtp_done -> smtp_block_statemach, stalling every other slot),
+ *   never pipelines (four round trips a message), and closes the
+ *   connection after any failed transaction.  With PIPELINING (RFC 2920)
+ *   send/smtp.c writes a message, its end of data and the next
+ *   recipient's envelope in one write: one round trip a message, half the
+ *   CPU per message, and the sink's own CPU per message drops too.
+ *
+ * - Every transaction on a reused connection starts clean: a refused one
+ *   is followed by RSET (RFC 5321 section 4.1.1.5), a 421 closes the
+ *   connection (section 3.8), and nothing begins while the server owes a
+ *   reply that would say otherwise (without PIPELINING nothing begins
+ *   until the last reply).  tests/lib/smtpd.py refuses nested MAIL.
  *
  * - Before anyone is marked in the journal, slot 0 opens a connection and
- *   runs "MAIL FROM:<mail_from>" and "RSET" as plain commands.  That
- *   checks, once, what would otherwise fail for every recipient: the
- *   server is reachable, STARTTLS is offered when required, the
- *   certificate verifies, the login is accepted, the envelope sender is
- *   accepted.  Any failure there returns NL_EUNAVAIL (exit 69) with the
- *   journal untouched.  The connection is then reused by slot 0's first
- *   message.
+ *   runs "MAIL FROM:<mail_from>" and "RSET".  That checks, once, what
+ *   would otherwise fail for every recipient: the server is reachable,
+ *   STARTTLS is offered when required, the certificate verifies, the
+ *   login is accepted, the envelope sender is accepted.  Any failure there
+ *   returns NL_EUNAVAIL (exit 69) with the journal untouched.  The
+ *   connection is then used for slot 0's first message.
  *
- * - The journal (journal.h) is written in groups: one transaction holds
- *   the outcomes of the transfers that just finished and the in-flight
- *   marks of those about to start, and it is committed before they start.
- *   A slot's previous outcome is always in the same or an earlier commit
- *   than its next in-flight mark, so at most `concurrency` rows are
- *   in-flight on disk at any moment: a kill -9 causes at most that many
- *   duplicates (the server had the message, the journal had not yet
- *   recorded it) and never a loss (in-flight rows are resent).
- *   Outcomes with no transfer to start after them are committed at least
+ * - Connections are opened lazily (a slot connects when a recipient is
+ *   waiting for it) and closed with QUIT at the end, or when
+ *   max_per_connection transactions have begun on them.  A connection
+ *   that cannot be opened costs no recipient anything: the slot waits
+ *   (backoff_ms, doubling, at most 60 s) and the recipient goes to
+ *   another slot.
+ *
+ * - The journal (journal.h): a recipient is marked in flight when the
+ *   server has said 354 to its DATA, and that mark is committed before
+ *   any byte of its message is written (the message waits in the slot,
+ *   "held", until the loop's next commit, which also carries the outcomes
+ *   that came in since).  Only a message that went out can have been
+ *   delivered, and a slot has at most one such message without its reply,
+ *   so at most `concurrency` rows are in flight on disk at any moment: a
+ *   kill -9 causes at most that many duplicates (the server had the
+ *   message, the journal had not yet recorded it) and never a loss
+ *   (in-flight rows are resent).  A recipient whose transaction ended
+ *   before its 354 was never in flight; its attempt is recorded with its
+ *   outcome.  Outcomes with no message to release are committed at least
  *   every 250 ms and at the end.
  *
- * - Outcomes: a 2xx to end-of-data is sent; a 4xx reply, a timeout, a
- *   dropped connection or a failure to reconnect is deferred and retried
- *   in the run after a backoff (backoff_ms, doubling, at most 60 s), up to
- *   max_attempts transfers in this run, then left deferred; a 5xx reply
- *   from MAIL FROM on is failed.  Replies before MAIL FROM (greeting,
- *   EHLO, STARTTLS, AUTH) never fail a recipient: they are the server's
- *   or the login's problem, not the address's.
+ * - Outcomes: a 2xx to end-of-data is sent; a 4xx reply, a timeout (no
+ *   reply within timeout_ms), or a connection lost under the
+ *   transaction is deferred and retried in the run after a backoff
+ *   (backoff_ms, doubling, at most 60 s), up to max_attempts transactions
+ *   in this run, then left deferred; a 5xx reply is failed.  A
+ *   transaction the server never answered (its envelope was queued behind
+ *   another message when the connection died), or that had not sent its
+ *   message when a connection that had delivered before was closed, is
+ *   sent again at once and not counted: the connection failed, not the
+ *   recipient.
  *
  * - Throttling replies (454; 421 with enhanced code 4.7.x; 421, 450 or
  *   451 whose text says "throttl", "rate limit", "sending rate" or "try
@@ -72,34 +97,31 @@
  *   stay pending in the journal).
  *
  * - A server that becomes unreachable mid-run (2 x concurrency, at least
- *   4, consecutive transfers failing before MAIL FROM) stops the run:
- *   NL_ETEMPFAIL, the rest left for the next run.
+ *   4, connections in a row that cannot be opened, or that die before
+ *   their first message is answered) stops the run: NL_ETEMPFAIL, the
+ *   rest left for the next run.
  *
  * - --verbose writes "nlsend: EMAIL: REPLY" for every outcome, REPLY
- *   being the server's last reply line (or a local reason such as "timed
- *   out after 60.0 s").  Server replies are captured through
- *   CURLOPT_DEBUGFUNCTION from the MAIL FROM command onwards only, and
- *   only what the server sent (CURLINFO_HEADER_IN): the client's AUTH
- *   lines are never looked at, so they cannot reach a log or the journal.
- *   CURLOPT_VERBOSE output never goes to stderr.
+ *   being the server's reply (multiline replies joined, control
+ *   characters replaced), or a local reason such as "timed out after
+ *   60.0 s".  While libcurl connects, only reply codes and the PIPELINING
+ *   keyword are read from what the server sends (CURLOPT_DEBUGFUNCTION,
+ *   CURLINFO_HEADER_IN); of what libcurl sends only the verb EHLO is
+ *   looked at: AUTH lines are never copied anywhere, so they cannot reach
+ *   a log or the journal.  CURLOPT_VERBOSE output never goes to stderr.
  *
  * Pitfalls:
- * - libcurl 7.88 waits for the reply to end-of-data synchronously
- *   (smtp_done -> smtp_block_statemach), bounded by timeout_ms, and the
- *   whole loop waits with it.  Slots overlap their connect, TLS, AUTH,
- *   envelope and upload, but not that last wait: two messages whose
- *   server takes 2 s to answer the end of data take 4 s at concurrency 2
- *   (2 s waits at RCPT TO take 2 s).  A server slow to queue bounds the
- *   rate at 1 / that delay; a transfer in another slot may time out
- *   during such a wait (it is then deferred and retried).
  * - Two processes sending the same issue with the same journal at once
  *   would both send: the journal is not a lock.  `--due` takes one.
- * - The message handed to libcurl must use CRLF line ends; libcurl does
- *   the dot-stuffing (RFC 5321 section 4.5.2) and appends the final
- *   ".\r\n".  The read callback copies straight out of the composed
- *   buffer: one copy per message, into libcurl's upload buffer.
+ * - The message composed by src->compose must use CRLF line ends and no
+ *   bare CR or LF (mime/ writes nothing else): send/smtp.c dot-stuffs
+ *   after LF only (RFC 5321 section 4.5.2) and appends the end of data.
  * - src->next must not yield an address twice (lists/ de-duplicates): a
  *   duplicate that is in flight when it comes again would be sent twice.
+ * - CONNECT_ONLY connections live in their slot's multi handle: the easy
+ *   handle must stay added while the connection is used (libcurl finds
+ *   the connection through it), and removing it closes the connection
+ *   without QUIT (lib/multi.c); QUIT is ours.
  */
 #ifndef NL_DELIVER_H
 #define NL_DELIVER_H
@@ -139,7 +161,8 @@ struct deliver_conf {
 	double rate;		/* messages per second overall; 0 unlimited */
 	long window_count, window_seconds;	/* 0: no window cap */
 	int max_per_connection;	/* 0: unlimited */
-	long timeout_ms;	/* per transfer (connect included); 0: 60000 */
+	long timeout_ms;	/* opening a connection (connect, TLS, AUTH), and
+				 * each reply or write after; 0: 60000 */
 	int max_attempts;	/* transfers per recipient in this run; 0: 3 */
 	long backoff_ms;	/* first retry delay, doubling; 0: 1000 */
 	const char *issue_id;	/* journal key */

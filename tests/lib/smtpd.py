@@ -33,6 +33,11 @@ the 250 of its Nth message (what Yahoo and others do at their cap);
 --max-per-session N answers the MAIL FROM of message N+1 with "421 Too
 many messages in one session" and closes.
 
+--pipelining (or SMTPD_PIPELINING=1 in the environment, which the test
+wrappers *-pipelined.t use to run a whole test file again) lists
+PIPELINING in the EHLO reply (RFC 2920), so that nlsend sends its commands
+in groups.
+
 TLS: --cert/--key with --starttls (offered; --require-starttls refuses
 everything else before it) or --implicit-tls (TLS from the first byte).
 AUTH: --auth USER:PASS offers AUTH PLAIN and LOGIN (also without TLS when
@@ -113,9 +118,15 @@ class Handler:
         session.host_name = hostname
         self.rec.ev(ev="ehlo", sid=self.sid(server), host=hostname,
                     tls=tls_on(server))
+        if self.a.pipelining:
+            # aiosmtpd reads one command line at a time from its stream,
+            # so commands that arrive together are answered in order.
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, options):
+        if getattr(server, "dropping", False):
+            await self.never()
         server.n_in_session = getattr(server, "n_in_session", 0)
         server.action = None
         self.rec.ev(ev="mail", sid=self.sid(server), addr=address,
@@ -174,7 +185,10 @@ class Handler:
         server.n_in_session = getattr(server, "n_in_session", 0) + 1
         if self.a.drop_after and server.n_in_session >= self.a.drop_after:
             # After the 250 is written: the transport flushes it, then
-            # closes, without a word (no 421).
+            # closes, without a word (no 421).  Commands already read
+            # (pipelined behind the message) get no answer either, as
+            # with a real server that closes.
+            server.dropping = True
             asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 2.0.0 Ok: queued as %06d" % self.rec.nmsg
 
@@ -233,6 +247,8 @@ def main():
     p.add_argument("--rule", action="append", default=[])
     p.add_argument("--drop-after", type=int, default=0)
     p.add_argument("--max-per-session", type=int, default=0)
+    p.add_argument("--pipelining", action="store_true",
+                   default=os.environ.get("SMTPD_PIPELINING") == "1")
     p.add_argument("--lifetime", type=float, default=600)
     a = p.parse_args()
 

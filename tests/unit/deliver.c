@@ -1261,10 +1261,12 @@ test_abandon(void)
 	int r;
 
 	snprintf(dir, sizeof dir, "%s/abandon", tmp);
-	/* slow RCPT replies keep transfers in flight when the stop comes */
-	pid = smtpd(dir, &port, "--rule", "*=sleep:0.3,sleep:0.3,sleep:0.3,"
-		    "sleep:0.3,sleep:0.3,sleep:0.3,sleep:0.3,sleep:0.3,sleep:0.3,"
-		    "sleep:0.3,sleep:0.3,sleep:0.3", NULL);
+	/* slow replies to the end of data keep messages in flight (sent,
+	 * not yet answered) when the stop comes */
+	pid = smtpd(dir, &port, "--rule", "*=sleepdata:0.3,sleepdata:0.3,"
+		    "sleepdata:0.3,sleepdata:0.3,sleepdata:0.3,sleepdata:0.3,"
+		    "sleepdata:0.3,sleepdata:0.3,sleepdata:0.3,sleepdata:0.3,"
+		    "sleepdata:0.3,sleepdata:0.3", NULL);
 	if (pid < 0 || !j) {
 		ok(0, "smtpd.py started");
 		return;
