@@ -1053,6 +1053,8 @@ body_ready(struct drv *d, struct slot *sl, struct job *j)
 		d->fatal = 1;
 		return;
 	}
+	if (smtp_closing(&sl->smtp))
+		return;		/* slot_read closes it: nothing went out */
 	if (jset(d, j, J_INFLIGHT, 0, NULL))
 		return;
 	j->marked = 1;

@@ -223,6 +223,13 @@ smtp_body(struct smtp *c, void *tx, const char *msg, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
+	/* The same read that brought the 354 closed the connection: the
+	 * message would never leave, so it is not queued (data_sent stays
+	 * 0 for its outcome). */
+	if (c->closing) {
+		errno = EPIPE;
+		return -1;
+	}
 	if (buf_reserve(&c->out, len + 8))
 		return -1;
 	/* RFC 5321 section 4.5.2: a line that starts with "." gets one more.
@@ -413,6 +420,11 @@ line(struct smtp *c, const char *p, size_t n)
 			       "reply");
 	code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 	last = n == 3 || p[3] == ' ';
+	/* Section 4.2.1: every line of a reply has the same code; a reply
+	 * that starts "550-" and ends "250 " must not read as a success. */
+	if (c->in_multi && memcmp(c->cur, p, 3) != 0)
+		return closing(c, "the server sent a reply whose lines have "
+			       "different codes");
 	if (!c->in_multi) {
 		cl = n < SMTP_REPLY_MAX - 1 ? n : SMTP_REPLY_MAX - 1;
 		memcpy(c->cur, p, cl);

@@ -155,7 +155,8 @@ int smtp_can_begin(const struct smtp *c);
 int smtp_begin(struct smtp *c, void *tx, const char *from, const char *rcpt);
 
 /* The message of tx (its SMTP_BODY came), dot-stuffed, then the end of
- * data.  Copies msg. */
+ * data.  Copies msg.  -1 with EPIPE when the connection is closing (a 421
+ * came with the 354): nothing is queued, smtp_abort() ends tx. */
 int smtp_body(struct smtp *c, void *tx, const char *msg, size_t len);
 
 /* Queue QUIT.  The connection is closing from then on: no transaction

@@ -26,6 +26,7 @@
 #include "tests/fuzz/mime_encode.c"
 #include "tests/fuzz/mime_header.c"
 #include "tests/fuzz/mustache.c"
+#include "tests/fuzz/smtp.c"
 #include "tests/tap.h"
 
 static const struct {
@@ -42,6 +43,7 @@ static const struct {
 	{ "mime_header", fuzz_mime_header },
 	{ "mbox", fuzz_mbox },
 	{ "config", fuzz_config },
+	{ "smtp", fuzz_smtp },
 };
 
 static int

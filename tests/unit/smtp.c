@@ -809,6 +809,42 @@ test_misuse(void)
 
 /* ---- 11. re-init ------------------------------------------------------ */
 
+/* Fuzzing found both: a reply whose lines change code, and a 354 that
+ * arrives with the 421 that closes the connection. */
+static void
+test_mixed_and_closing(void)
+{
+	struct smtp c = {0};
+
+	smtp_init(&c, 1);
+	to_body(&c, &T1);
+	smtp_body(&c, &T1, "x\r\n", 3);
+	drain(&c);
+	is_str(feed(&c, "550-5.0.0 no\r\n250 2.0.0 queued\r\n"), "",
+	       "mixed codes: no outcome from \"550-\" then \"250 \"");
+	ok(smtp_closing(&c) && strstr(smtp_why(&c), "different codes"),
+	   "mixed codes: the connection is closing (RFC 5321 4.2.1): %s",
+	   smtp_why(&c));
+	smtp_abort(&c, "gone");
+	is_str(take_events(&c), "DONE t1 0 d1 h1 [gone]", "mixed codes: the "
+	       "message is not counted sent (code 0, data sent)");
+
+	smtp_init(&c, 1);
+	smtp_begin(&c, &T1, "a@x", "b@y");
+	drain(&c);
+	is_str(feed(&c, "250 ok\r\n250 ok\r\n354 go\r\n421 bye\r\n"),
+	       "BODY t1 [354 go]", "354 then 421 in one read: BODY");
+	ok(smtp_closing(&c), "354 then 421: closing");
+	errno = 0;
+	ok(smtp_body(&c, &T1, "x\r\n", 3) == -1 && errno == EPIPE,
+	   "354 then 421: smtp_body refuses (EPIPE)");
+	is_str(drain(&c), "", "354 then 421: nothing queued");
+	smtp_abort(&c, "closed");
+	is_str(take_events(&c), "DONE t1 0 d0 h1 [closed]", "354 then 421: "
+	       "the outcome says nothing was sent");
+	smtp_free(&c);
+}
+
 static void
 test_reinit(void)
 {
@@ -857,6 +893,7 @@ main(void)
 	test_probe();
 	test_misuse();
 	test_reinit();
+	test_mixed_and_closing();
 	buf_free(&outb);
 	buf_free(&bodyb);
 	return done_testing();
