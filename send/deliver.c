@@ -1,242 +1,16 @@
-/* The SMTP driver: libcurl connections, send/smtp.c transactions, one
- * poll(2) loop, the journal (deliver.h). */
-#include "send/deliver.h"
-#include "send/smtp.h"
+/* A delivery run: who is sent what and when, outcomes, retries, pacing,
+ * the journal (deliver.h); the connections are slot.c's. */
+#include "send/driver.h"
 #include "util/path.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <math.h>
-#include <poll.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
-#define MAX_SLOTS 64
-#define MAX_SOCKS 4		/* per slot while connecting: happy eyeballs */
-#define REPLY_MAX SMTP_REPLY_MAX
-#define BACKOFF_MAX 60.0	/* seconds */
-#define FLUSH_EVERY 0.25	/* seconds: outcomes wait at most this long */
-#define TICK 0.25		/* longest poll: *stop and the progress line */
-#define QUIT_WAIT 2.0		/* seconds for the 221 to QUIT at the end */
-#define MIN_RATE 0.1		/* messages/s: the floor of throttling */
-#define NOTICE_MAX 20		/* failure lines without --verbose */
-#define HEAP_MAX ((size_t)1 << 24)	/* deferred jobs waiting (lists/'
-					 * ADDRSET_MAX) */
-#define RECV_CHUNK 4096
-
-/* One recipient's work: a deep copy of the subscriber (src's copy dies at
- * the next src->next), so that a retry can compose it again. */
-struct job {
-	struct subscriber s;
-	int attempts;		/* transactions begun in this run */
-	int marked;		/* in flight in the journal, this attempt */
-	double not_before;	/* monotonic: backoff */
-};
-
-enum slotstate {
-	S_OFF,			/* no connection */
-	S_CONNECTING,		/* libcurl: connect, TLS, EHLO, AUTH */
-	S_OPEN,			/* transactions (send/smtp.c) */
-	S_QUIT			/* QUIT written; closing on 221, EOF, time */
-};
-
-struct slot {
-	struct drv *d;
-	int idx;
-	CURLM *m;
-	CURL *e;
-	enum slotstate state;
-	int added;		/* e is in m */
-	int done;		/* the connect ended (CURLMSG_DONE) */
-	CURLcode result;
-	curl_socket_t fd;
-	int tls;		/* read until EAGAIN: TLS may hold bytes */
-	struct smtp smtp;
-	struct job *parked;	/* waits for the connection being opened */
-	struct job *msg_job;	/* whose message msg holds (its 354 due) */
-	struct buf msg;
-	int hold;		/* a message is queued whose in-flight mark
-				 * is not committed: write nothing yet */
-	unsigned long conn_msgs;	/* transactions begun on this
-					 * connection */
-	unsigned long conn_done;	/* ... answered */
-	int ever_connected;
-	int timed_out;		/* the connection is being closed for a
-				 * timeout (not a loss) */
-	unsigned conn_fails;	/* in a row, for the reconnect backoff */
-	double not_before;	/* no connect before (backoff) */
-	double started, last_io, quit_by;
-	/* libcurl's sockets and timer for this slot's multi */
-	struct { curl_socket_t fd; int what; } socks[MAX_SOCKS];
-	int nsocks;
-	int timer_on;
-	double timer_at;
-	/* what the server said while libcurl connected (dbg_cb): the last
-	 * reply code, and PIPELINING in the last EHLO reply */
-	int pre_code, pipelining;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-/* Min-heap of deferred jobs by not_before. */
-struct heap {
-	struct job **v;
-	size_t n, cap;
-};
-
-struct drv {
-	const struct deliver_conf *c;
-	const struct deliver_src *src;
-	struct deliver_stats *st;
-	struct nl_err *err;
-	struct slot slots[MAX_SLOTS];
-	int nslots;
-	char url[512];		/* safe for messages */
-	const char *from;
-	double timeout;		/* seconds, a reply or a write */
-	struct heap retry;
-	int src_done, fatal, stopping, abandon, broken, window_full;
-	int src_failed;		/* err holds src's error */
-	struct nl_err brk;	/* why the run stopped early */
-	double t0, last_flush, dirty_since, last_progress;
-	int dirty, progress_shown;
-	unsigned long inflight;	/* jobs taken and not yet ended */
-	unsigned notices;
-	char probe;		/* its address is the probe's tx handle */
-	int probe_code;		/* -1 until the probe's reply */
-	char probe_reply[REPLY_MAX];
-	/* rate */
-	double rate;		/* effective; 0 unlimited */
-	double next_start, hold_until, last_throttle, last_recover,
-		throttle_base;
-	unsigned consec_throttle, consec_connfail;
-	double starts[64];	/* ring of recent start times */
-	unsigned nstarts;
-	long win_base;
-	char connfail[REPLY_MAX];	/* the last connect failure */
-};
-
-/* ---- jobs and the retry heap ------------------------------------------ */
-
-static size_t
-slen(const char *s)
-{
-	return s ? strlen(s) + 1 : 0;
-}
-
-static char *
-put(char **p, const char *s)
-{
-	char *r;
-	size_t n;
-
-	if (!s)
-		return NULL;
-	n = strlen(s) + 1;
-	r = memcpy(*p, s, n);
-	*p += n;
-	return r;
-}
-
-/* One allocation: the job, the two pointer arrays, then the strings. */
-static struct job *
-job_new(const struct subscriber *s)
-{
-	size_t n = sizeof(struct job), i, nx = s->nextra;
-	struct job *j;
-	const char **keys, **vals;
-	char *p;
-
-	n += 2 * nx * sizeof(char *);
-	n += slen(s->email) + slen(s->name) + slen(s->file);
-	for (i = 0; i < nx; i++)
-		n += slen(s->extra_keys[i]) + slen(s->extra_values[i]);
-	j = malloc(n);
-	if (!j)
-		return NULL;
-	memset(j, 0, sizeof *j);
-	keys = (const char **)(void *)(j + 1);
-	vals = keys + nx;
-	p = (char *)(vals + nx);
-	j->s.email = put(&p, s->email);
-	j->s.name = put(&p, s->name);
-	j->s.file = put(&p, s->file);
-	j->s.line = s->line;
-	j->s.nextra = nx;
-	for (i = 0; i < nx; i++) {
-		keys[i] = put(&p, s->extra_keys[i]);
-		vals[i] = put(&p, s->extra_values[i]);
-	}
-	j->s.extra_keys = keys;
-	j->s.extra_values = vals;
-	return j;
-}
-
-static int
-heap_push(struct heap *h, struct job *j)
-{
-	size_t i, p;
-
-	if (h->n >= HEAP_MAX)
-		return -1;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct job **v = realloc(h->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		h->v = v;
-		h->cap = cap;
-	}
-	i = h->n++;
-	while (i > 0) {
-		p = (i - 1) / 2;
-		if (h->v[p]->not_before <= j->not_before)
-			break;
-		h->v[i] = h->v[p];
-		i = p;
-	}
-	h->v[i] = j;
-	return 0;
-}
-
-static struct job *
-heap_pop(struct heap *h)
-{
-	struct job *top, *last;
-	size_t i = 0, c;
-
-	if (!h->n)
-		return NULL;
-	top = h->v[0];
-	last = h->v[--h->n];
-	while ((c = 2 * i + 1) < h->n) {
-		if (c + 1 < h->n && h->v[c + 1]->not_before < h->v[c]->not_before)
-			c++;
-		if (last->not_before <= h->v[c]->not_before)
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n)
-		h->v[i] = last;
-	return top;
-}
-
-static void
-heap_free(struct heap *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		free(h->v[i]);
-	free(h->v);
-	memset(h, 0, sizeof *h);
-}
 /* ---- small helpers ----------------------------------------------------- */
 
 static void
@@ -304,7 +78,7 @@ clear_progress(struct drv *d)
 	}
 }
 
-static void __attribute__((format(printf, 2, 3)))
+void
 say(struct drv *d, const char *fmt, ...)
 {
 	va_list ap;
@@ -370,219 +144,12 @@ progress(struct drv *d, double now, int force)
 	d->progress_shown = 1;
 	buf_free(&b);
 }
-/* ---- libcurl: opening connections ---------------------------------------- */
-
-/* A line the server sent while libcurl connected.  Only codes and the
- * EHLO keyword PIPELINING (RFC 2920 section 2) are looked at. */
-static void
-pre_line(struct slot *sl, const char *p, size_t n)
-{
-	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-		n--;
-	if (n < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
-	    p[2] < '0' || p[2] > '9')
-		return;
-	if (n == 3 || p[3] != '-')
-		sl->pre_code = (p[0] - '0') * 100 + (p[1] - '0') * 10 +
-			(p[2] - '0');
-	if (n >= 14 && p[0] == '2' && strncasecmp(p + 4, "PIPELINING", 10) == 0
-	    && (n == 14 || p[14] == ' '))
-		sl->pipelining = 1;
-}
-
-static int
-dbg_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
-{
-	struct slot *sl = arg;
-	const char *p, *nl;
-
-	(void)h;
-	switch (type) {
-	case CURLINFO_HEADER_OUT:
-		/* Only the verb is looked at: AUTH lines carry the
-		 * credentials and are never copied anywhere.  EHLO is sent
-		 * again after STARTTLS: only the last reply counts. */
-		if (size >= 4 && strncasecmp(data, "EHLO", 4) == 0)
-			sl->pipelining = 0;
-		break;
-	case CURLINFO_HEADER_IN:
-		for (p = data; p < data + size; p = nl + 1) {
-			nl = memchr(p, '\n', (size_t)(data + size - p));
-			if (!nl)
-				nl = data + size - 1;
-			pre_line(sl, p, (size_t)(nl - p + 1));
-		}
-		break;
-	default:
-		break;
-	}
-	return 0;
-}
-
-static int
-sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct slot *sl = userp;
-	int i;
-
-	(void)e;
-	(void)socketp;
-	for (i = 0; i < sl->nsocks; i++)
-		if (sl->socks[i].fd == s)
-			break;
-	if (what == CURL_POLL_REMOVE) {
-		if (i < sl->nsocks)
-			sl->socks[i] = sl->socks[--sl->nsocks];
-		return 0;
-	}
-	if (i == sl->nsocks) {
-		if (sl->nsocks == MAX_SOCKS)
-			return -1;
-		sl->nsocks++;
-	}
-	sl->socks[i].fd = s;
-	sl->socks[i].what = what;
-	return 0;
-}
-
-static int
-timer_cb(CURLM *m, long ms, void *userp)
-{
-	struct slot *sl = userp;
-
-	(void)m;
-	sl->timer_on = ms >= 0;
-	sl->timer_at = mono_seconds() + (ms > 0 ? (double)ms / 1000.0 : 0.0);
-	return 0;
-}
-
-/* ---- slots --------------------------------------------------------------- */
-
-#define SETOPT(h, o, v) do { \
-		if (curl_easy_setopt((h), (o), (v)) != CURLE_OK) \
-			goto fail; \
-	} while (0)
-
-static int
-slot_init(struct drv *d, struct slot *sl, int idx)
-{
-	const struct deliver_conf *c = d->c;
-	long to = c->timeout_ms > 0 ? c->timeout_ms : 60000;
-	int is_smtps = strncasecmp(c->url, "smtps:", 6) == 0;
-
-	sl->d = d;
-	sl->idx = idx;
-	sl->fd = CURL_SOCKET_BAD;
-	sl->tls = is_smtps || c->tls;
-	buf_init(&sl->msg, 0);
-	sl->m = curl_multi_init();
-	sl->e = curl_easy_init();
-	if (!sl->m || !sl->e)
-		goto fail;
-	/* One connection per slot, in its own multi (deliver.h). */
-	if (curl_multi_setopt(sl->m, CURLMOPT_MAXCONNECTS, 1L) ||
-	    curl_multi_setopt(sl->m, CURLMOPT_SOCKETFUNCTION, sock_cb) ||
-	    curl_multi_setopt(sl->m, CURLMOPT_SOCKETDATA, sl) ||
-	    curl_multi_setopt(sl->m, CURLMOPT_TIMERFUNCTION, timer_cb) ||
-	    curl_multi_setopt(sl->m, CURLMOPT_TIMERDATA, sl))
-		goto fail;
-	SETOPT(sl->e, CURLOPT_URL, c->url);
-	SETOPT(sl->e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	/* Greeting, EHLO, STARTTLS, AUTH; then the socket is ours through
-	 * curl_easy_send/curl_easy_recv. */
-	SETOPT(sl->e, CURLOPT_CONNECT_ONLY, 1L);
-	SETOPT(sl->e, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(sl->e, CURLOPT_USE_SSL, is_smtps ? (long)CURLUSESSL_ALL :
-	       c->tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	SETOPT(sl->e, CURLOPT_SSL_VERIFYPEER, 1L);
-	SETOPT(sl->e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_file)
-		SETOPT(sl->e, CURLOPT_CAINFO, c->ca_file);
-	if (c->user && *c->user) {
-		SETOPT(sl->e, CURLOPT_USERNAME, c->user);
-		if (c->password)
-			SETOPT(sl->e, CURLOPT_PASSWORD, c->password);
-		else
-			SETOPT(sl->e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
-	} else {
-		SETOPT(sl->e, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
-	}
-	/* The whole opening: connect, TLS, EHLO, AUTH. */
-	SETOPT(sl->e, CURLOPT_TIMEOUT_MS, to);
-	SETOPT(sl->e, CURLOPT_CONNECTTIMEOUT_MS, to < 30000 ? to : 30000L);
-	SETOPT(sl->e, CURLOPT_SERVER_RESPONSE_TIMEOUT, (to + 999) / 1000);
-	SETOPT(sl->e, CURLOPT_ERRORBUFFER, sl->errbuf);
-	/* VERBOSE only feeds dbg_cb: nothing of it is printed. */
-	SETOPT(sl->e, CURLOPT_DEBUGFUNCTION, dbg_cb);
-	SETOPT(sl->e, CURLOPT_DEBUGDATA, sl);
-	SETOPT(sl->e, CURLOPT_VERBOSE, 1L);
-	SETOPT(sl->e, CURLOPT_PRIVATE, sl);
-	return 0;
-fail:
-	return nl_err_set(d->err, NL_EINTERNAL, "libcurl: cannot set up a "
-			  "connection slot (out of memory, or a libcurl "
-			  "without SMTP or TLS)");
-}
-
-/* Close the connection (libcurl closes a CONNECT_ONLY connection when its
- * handle leaves the multi: lib/multi.c, curl_multi_remove_handle). */
-static void
-slot_detach(struct slot *sl)
-{
-	if (sl->added)
-		curl_multi_remove_handle(sl->m, sl->e);
-	sl->added = 0;
-	sl->nsocks = 0;
-	sl->timer_on = 0;
-	sl->fd = CURL_SOCKET_BAD;
-	sl->hold = 0;
-	sl->msg_job = NULL;
-	buf_reset(&sl->msg);
-	sl->state = S_OFF;
-}
-
-static void
-slot_free(struct slot *sl)
-{
-	slot_detach(sl);
-	if (sl->e)
-		curl_easy_cleanup(sl->e);
-	if (sl->m)
-		curl_multi_cleanup(sl->m);
-	smtp_free(&sl->smtp);
-	buf_free(&sl->msg);
-	free(sl->parked);
-	sl->e = NULL;
-	sl->m = NULL;
-	sl->parked = NULL;
-}
-
-static int
-slot_connect(struct drv *d, struct slot *sl)
-{
-	CURLMcode mc;
-
-	sl->done = 0;
-	sl->result = CURLE_OK;
-	sl->pre_code = sl->pipelining = 0;
-	sl->errbuf[0] = '\0';
-	sl->started = mono_seconds();
-	mc = curl_multi_add_handle(sl->m, sl->e);
-	if (mc != CURLM_OK)
-		return nl_err_set(d->err, NL_EINTERNAL, "libcurl: %s",
-				  curl_multi_strerror(mc));
-	sl->added = 1;
-	sl->state = S_CONNECTING;
-	return 0;
-}
-
 /* ---- the probe ----------------------------------------------------------- */
 
 static const char *
 probe_reason(struct slot *sl, CURLcode res, char *tmp, size_t tlen,
-	     const char *from, long to_ms)
+	     long to_ms)
 {
-	(void)from;
 	switch (res) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return "cannot resolve the host name";
@@ -656,7 +223,6 @@ flush(struct drv *d)
 			return -1;
 		}
 		d->dirty = 0;
-		d->last_flush = mono_seconds();
 	}
 	for (i = 0; i < d->nslots; i++)
 		d->slots[i].hold = 0;
@@ -1072,7 +638,7 @@ body_ready(struct drv *d, struct slot *sl, struct job *j)
 		try_begin(d, sl, now, &wake);
 }
 
-static void
+void
 slot_events(struct drv *d, struct slot *sl)
 {
 	struct smtp_event ev;
@@ -1093,47 +659,6 @@ slot_events(struct drv *d, struct slot *sl)
 	}
 }
 
-/* ---- connections ------------------------------------------------------------ */
-
-/* The connection is gone or must go: its open transactions end with why
- * (send/smtp.c decides whose failure it was), then it is closed. */
-static void
-slot_close(struct drv *d, struct slot *sl, const char *why)
-{
-	int had = sl->state == S_OPEN && smtp_open(&sl->smtp) > 0;
-
-	if (sl->state == S_OPEN || sl->state == S_QUIT) {
-		smtp_abort(&sl->smtp, why);
-		slot_events(d, sl);
-	}
-	if (had && sl->conn_done == 0)
-		d->consec_connfail++;
-	slot_detach(sl);
-}
-
-/* --stop twice: close without outcomes; what was in flight stays so in
- * the journal and is sent again by the next run. */
-static void
-slot_drop(struct drv *d, struct slot *sl)
-{
-	struct smtp_event ev;
-
-	if (sl->state == S_OPEN || sl->state == S_QUIT) {
-		smtp_abort(&sl->smtp, "stopped");
-		while (smtp_event(&sl->smtp, &ev))
-			if (ev.kind == SMTP_DONE && ev.tx != &d->probe) {
-				d->st->deferred++;
-				free(ev.tx);
-			}
-	}
-	if (sl->parked) {
-		d->st->deferred++;
-		free(sl->parked);
-		sl->parked = NULL;
-	}
-	slot_detach(sl);
-}
-
 static const char *
 connect_reason(struct slot *sl, char *tmp, size_t tlen)
 {
@@ -1148,7 +673,7 @@ connect_reason(struct slot *sl, char *tmp, size_t tlen)
 }
 
 /* libcurl finished opening sl's connection (or failed to). */
-static void
+void
 connected(struct drv *d, struct slot *sl, int probing)
 {
 	double now = mono_seconds(), back;
@@ -1192,240 +717,13 @@ connected(struct drv *d, struct slot *sl, int probing)
 	sl->ever_connected = 1;
 	if ((j = sl->parked)) {
 		sl->parked = NULL;
-		begin_job(d, sl, j, now);
+		/* Stopped while connecting: nothing new starts. */
+		if (d->stopping)
+			requeue(d, j, now);
+		else
+			begin_job(d, sl, j, now);
 	}
 }
-
-static void
-slot_quit(struct slot *sl, double now)
-{
-	if (smtp_quit(&sl->smtp)) {
-		slot_detach(sl);
-		return;
-	}
-	sl->state = S_QUIT;
-	sl->quit_by = now + QUIT_WAIT;
-}
-
-/* Write what the connection has to say, unless it waits for a commit. */
-static void
-slot_write(struct drv *d, struct slot *sl)
-{
-	const char *p;
-	size_t len, n;
-	CURLcode r;
-	char why[160];
-
-	while (!sl->hold && (sl->state == S_OPEN || sl->state == S_QUIT)) {
-		p = smtp_out(&sl->smtp, &len);
-		if (!len)
-			break;
-		n = 0;
-		r = curl_easy_send(sl->e, p, len, &n);
-		if (r == CURLE_AGAIN)
-			break;
-		if (r != CURLE_OK) {
-			snprintf(why, sizeof why, "connection lost: %s",
-				 curl_easy_strerror(r));
-			slot_close(d, sl, why);
-			return;
-		}
-		smtp_sent(&sl->smtp, n);
-		sl->last_io = mono_seconds();
-	}
-}
-
-/* Read what the server sent and act on each complete reply. */
-static void
-slot_read(struct drv *d, struct slot *sl)
-{
-	char in[RECV_CHUNK], why[160];
-	size_t n;
-	CURLcode r;
-
-	while (sl->state == S_OPEN || sl->state == S_QUIT) {
-		n = 0;
-		r = curl_easy_recv(sl->e, in, sizeof in, &n);
-		if (r == CURLE_AGAIN)
-			break;
-		if (r != CURLE_OK || n == 0) {
-			if (r != CURLE_OK)
-				snprintf(why, sizeof why, "connection lost: %s",
-					 curl_easy_strerror(r));
-			else
-				snprintf(why, sizeof why, "connection closed "
-					 "by the server");
-			slot_close(d, sl, why);
-			return;
-		}
-		sl->last_io = mono_seconds();
-		if (smtp_in(&sl->smtp, in, n)) {
-			slot_events(d, sl);
-			slot_close(d, sl, "out of memory for an SMTP command");
-			return;
-		}
-		slot_events(d, sl);
-		/* A short read emptied the socket; TLS may hold a record's
-		 * rest that poll(2) cannot see. */
-		if (n < sizeof in && !sl->tls)
-			break;
-	}
-	if (sl->state == S_QUIT && smtp_awaiting(&sl->smtp) == 0)
-		slot_detach(sl);
-	else if (sl->state == S_OPEN && smtp_closing(&sl->smtp))
-		slot_close(d, sl, smtp_why(&sl->smtp));
-}
-
-/* Replies (and writes) that take longer than the timeout end the
- * connection; QUIT's reply is waited for QUIT_WAIT at most. */
-static void
-check_timeouts(struct drv *d, double now)
-{
-	char why[80];
-	int i;
-
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		size_t pending;
-
-		if (sl->state == S_QUIT && now >= sl->quit_by) {
-			slot_detach(sl);
-			continue;
-		}
-		if (sl->state != S_OPEN)
-			continue;
-		smtp_out(&sl->smtp, &pending);
-		if ((smtp_awaiting(&sl->smtp) || pending) &&
-		    now - sl->last_io >= d->timeout) {
-			snprintf(why, sizeof why, "timed out after %.1f s",
-				 now - sl->last_io);
-			sl->timed_out = 1;
-			slot_close(d, sl, why);
-			sl->timed_out = 0;
-		}
-	}
-}
-
-/* ---- the poll loop ------------------------------------------------------- */
-
-/*
- * Wait at most wait seconds for any slot's socket or timer; let libcurl
- * run the connections it is opening, read and write the open ones.
- */
-static int
-pump(struct drv *d, double wait, int probing)
-{
-	struct pollfd pfd[MAX_SLOTS * MAX_SOCKS];
-	struct slot *owner[MAX_SLOTS * MAX_SOCKS];
-	int n = 0, i, k, r, running;
-	double now = mono_seconds(), t;
-
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		size_t pending;
-
-		if (sl->state == S_CONNECTING) {
-			for (k = 0; k < sl->nsocks; k++) {
-				pfd[n].fd = sl->socks[k].fd;
-				pfd[n].events = (short)(
-					(sl->socks[k].what & CURL_POLL_IN ?
-					 POLLIN : 0) |
-					(sl->socks[k].what & CURL_POLL_OUT ?
-					 POLLOUT : 0));
-				pfd[n].revents = 0;
-				owner[n++] = sl;
-			}
-			if (sl->timer_on) {
-				t = sl->timer_at - now;
-				if (t < wait)
-					wait = t;
-			}
-			continue;
-		}
-		if (sl->state != S_OPEN && sl->state != S_QUIT)
-			continue;
-		smtp_out(&sl->smtp, &pending);
-		pfd[n].fd = sl->fd;
-		pfd[n].events = (short)(POLLIN |
-					(pending && !sl->hold ? POLLOUT : 0));
-		pfd[n].revents = 0;
-		owner[n++] = sl;
-		t = (sl->state == S_QUIT ? sl->quit_by :
-		     sl->last_io + d->timeout) - now;
-		if ((sl->state == S_QUIT || pending ||
-		     smtp_awaiting(&sl->smtp)) && t < wait)
-			wait = t;
-	}
-	if (wait < 0)
-		wait = 0;
-	r = poll(pfd, (nfds_t)n, (int)ceil(wait * 1000.0));
-	if (r < 0 && errno != EINTR)
-		return nl_err_set(d->err, NL_EINTERNAL, "poll: %s",
-				  strerror(errno));
-	for (i = 0; r > 0 && i < n; i++) {
-		struct slot *sl = owner[i];
-		int ev = 0;
-
-		if (!pfd[i].revents)
-			continue;
-		if (sl->state == S_CONNECTING) {
-			if (pfd[i].revents & (POLLIN | POLLHUP))
-				ev |= CURL_CSELECT_IN;
-			if (pfd[i].revents & POLLOUT)
-				ev |= CURL_CSELECT_OUT;
-			if (pfd[i].revents & (POLLERR | POLLNVAL))
-				ev |= CURL_CSELECT_ERR;
-			curl_multi_socket_action(sl->m, pfd[i].fd, ev,
-						 &running);
-			continue;
-		}
-		if (sl->fd != pfd[i].fd)
-			continue;	/* closed meanwhile */
-		/* Write first: what was queued before this poll is
-		 * committed; what reading queues waits for the next flush. */
-		if (pfd[i].revents & POLLOUT)
-			slot_write(d, sl);
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
-			slot_read(d, sl);
-	}
-	now = mono_seconds();
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		if (sl->state == S_CONNECTING && sl->timer_on &&
-		    sl->timer_at <= now + 0.0005) {
-			sl->timer_on = 0;
-			curl_multi_socket_action(sl->m, CURL_SOCKET_TIMEOUT, 0,
-						 &running);
-		}
-	}
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		CURLMsg *msg;
-		int left;
-
-		if (sl->state != S_CONNECTING)
-			continue;
-		while ((msg = curl_multi_info_read(sl->m, &left)))
-			if (msg->msg == CURLMSG_DONE) {
-				sl->done = 1;
-				sl->result = msg->data.result;
-			}
-		if (sl->done)
-			connected(d, sl, probing);
-	}
-	check_timeouts(d, mono_seconds());
-	return 0;
-}
-
-static void
-send_all(struct drv *d)
-{
-	int i;
-
-	for (i = 0; i < d->nslots; i++)
-		slot_write(d, &d->slots[i]);
-}
-
 
 static int
 probe(struct drv *d)
@@ -1445,7 +743,7 @@ probe(struct drv *d)
 			return -1;
 	}
 	if (sl->state != S_OPEN) {
-		why = probe_reason(sl, sl->result, tmp, sizeof tmp, d->from, to);
+		why = probe_reason(sl, sl->result, tmp, sizeof tmp, to);
 		return nl_err_set(d->err, NL_EUNAVAIL, "%s: %s%s%s%s", d->url,
 				  why, sl->errbuf[0] ? " (" : "", sl->errbuf,
 				  sl->errbuf[0] ? ")" : "");
@@ -1545,7 +843,6 @@ quit_all(struct drv *d)
 	}
 }
 
-
 /* The window is full: count what is left as deferred, without sending. */
 static void
 drain_window(struct drv *d)
@@ -1598,7 +895,6 @@ check_conf(struct drv *d)
 	return 0;
 }
 
-
 int
 deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 	    struct deliver_stats *st, struct nl_err *err)
@@ -1615,7 +911,7 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 	d->src = src;
 	d->st = st;
 	d->err = err;
-	d->t0 = d->last_flush = mono_seconds();
+	d->t0 = mono_seconds();
 	d->rate = c->rate > 0 ? c->rate : 0;
 	d->from = c->mail_from ? c->mail_from : "";
 	d->timeout = (double)(c->timeout_ms > 0 ? c->timeout_ms : 60000) /
@@ -1656,7 +952,7 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 			break;
 		if (!d->stopping && d->consec_connfail >=
 		    (unsigned)(d->nslots * 2 > 4 ? d->nslots * 2 : 4)) {
-			d->stopping = d->broken = 1;
+			d->stopping = 1;
 			nl_err_set(&d->brk, NL_ETEMPFAIL, "%s: the server stopped "
 				   "accepting connections%s%s%s; a re-run sends "
 				   "to the rest", d->url,
@@ -1665,7 +961,7 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 		}
 		if (!d->stopping && d->consec_throttle >=
 		    (unsigned)(d->nslots * 2 > 10 ? d->nslots * 2 : 10)) {
-			d->stopping = d->broken = 1;
+			d->stopping = 1;
 			nl_err_set(&d->brk, NL_ETEMPFAIL, "%s: the server keeps "
 				   "throttling us; a re-run sends to the rest",
 				   d->url);
