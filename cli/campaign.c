@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "mime/message.h"
 #include "mime/sniff.h"
 #include "mime/unsub.h"
+#include "state/key.h"
 #include "templates/context.h"
 #include "templates/mustache.h"
 #include "templates/tplset.h"
@@ -194,72 +194,16 @@ render_whole(struct part *p, const struct tv *ctx, struct buf *out,
 	return 0;
 }
 
-/* The unsubscribe key: config, else a file beside the state database,
- * made once (mode 0600) so that tokens stay valid across runs. */
+/* The unsubscribe key: the config's, else the state's (state/key.h). */
 static int
 load_secret(struct campaign *c, struct nl_err *err)
 {
-	unsigned char raw[32];
-	char hex[65], path[4096];
-	const char *slash;
-	ssize_t n;
-	size_t i;
-	int fd = -1, r = -1;
-
 	if (c->cfg->unsubscribe_secret) {
 		c->secret = strdup(c->cfg->unsubscribe_secret);
 		c->secretlen = c->secret ? strlen(c->secret) : 0;
 		return c->secret ? 0 : nl_err_set(err, NL_ENOMEM, "out of memory");
 	}
-	slash = strrchr(c->opts.state_path, '/');
-	if (slash)
-		snprintf(path, sizeof path, "%.*s/unsubscribe.key",
-			 (int)(slash - c->opts.state_path), c->opts.state_path);
-	else
-		snprintf(path, sizeof path, "unsubscribe.key");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-			nl_err_set(err, NL_EINTERNAL, "getrandom: %s", strerror(errno));
-			goto out;
-		}
-		for (i = 0; i < sizeof raw; i++)
-			snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-		/* The state directory may not exist yet; it names people. */
-		path_make_parents(path, 0700);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			int bad = write(fd, hex, 64) != 64;
-
-			bad |= close(fd) != 0;
-			fd = -1;
-			if (bad) {
-				nl_err_set(err, NL_ECANTCREAT, "%s: %s", path,
-					   strerror(errno));
-				goto out;
-			}
-		} else if (errno != EEXIST) {
-			nl_err_set(err, NL_ECANTCREAT, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		nl_err_set(err, NL_ENOINPUT, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	n = read(fd, hex, 64);
-	if (n < 16) {
-		nl_err_set(err, NL_ECONFIG, "%s: unsubscribe key too short", path);
-		goto out;
-	}
-	c->secret = strndup(hex, (size_t)n);
-	c->secretlen = (size_t)n;
-	r = c->secret ? 0 : nl_err_set(err, NL_ENOMEM, "out of memory");
-out:
-	if (fd >= 0)
-		close(fd);
-	return r;
+	return state_key(c->opts.state_path, &c->secret, &c->secretlen, err);
 }
 
 static int

@@ -39,15 +39,16 @@ int run_due(struct run *r, struct nl_err *err);
 /*
  * The recipients of a run: every --list resolved and merged (bad rows are
  * reported on stderr as "nlsend: FILE:LINE: reason"), minus the
- * suppression list of the state database.  readonly: look at the database
- * without creating or writing it (dry runs, checks).
+ * suppression list of the state database st (NULL: none yet), which must
+ * outlive them.
  */
+struct state;
 struct recipients {
 	struct lists *l;
 	struct suppress *sup;
 	unsigned long suppressed;
 };
-int recipients_open(struct run *r, bool readonly, struct recipients *rc,
+int recipients_open(struct run *r, struct state *st, struct recipients *rc,
 		    struct nl_err *err);
 /* As lists_next(): 1, 0 at the end, -1 on error. */
 int recipients_next(struct recipients *rc, struct subscriber *s,

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "cli/run.h"
-#include "send/suppress.h"
+#include "state/db.h"
+#include "state/suppress.h"
 
 static void
 print_row_warning(void *arg, const char *msg)
@@ -39,12 +40,11 @@ out:
 }
 
 int
-recipients_open(struct run *r, bool readonly, struct recipients *rc,
+recipients_open(struct run *r, struct state *st, struct recipients *rc,
 		struct nl_err *err)
 {
 	memset(rc, 0, sizeof *rc);
-	if (open_lists(r, &rc->l, err) ||
-	    suppress_open(r->state_path, readonly, &rc->sup, err)) {
+	if (open_lists(r, &rc->l, err) || suppress_open(st, &rc->sup, err)) {
 		recipients_close(rc);
 		return -1;
 	}
@@ -104,13 +104,18 @@ count_recipients(struct run *r, struct first *f, unsigned long *n,
 {
 	struct recipients rs;
 	struct subscriber s;
+	struct state *st = NULL;
 	int rc;
 
 	*n = 0;
 	if (r->o->nlists == 0)
 		return 0;
-	if (recipients_open(r, true, &rs, err))
+	if (state_open(r->state_path, STATE_RO, &st, err))
 		return -1;
+	if (recipients_open(r, st, &rs, err)) {
+		state_close(st);
+		return -1;
+	}
 	while ((rc = recipients_next(&rs, &s, err)) == 1) {
 		if ((*n)++ == 0) {
 			f->email = strdup(s.email);
@@ -125,6 +130,7 @@ count_recipients(struct run *r, struct first *f, unsigned long *n,
 		}
 	}
 	recipients_close(&rs);
+	state_close(st);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -13,10 +13,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/lock.h"
+#include "state/lock.h"
 #include "cli/run.h"
 #include "cli/runlog.h"
-#include "send/journal.h"
+#include "state/db.h"
+#include "state/journal.h"
 
 struct due {
 	char *path;
@@ -139,6 +140,7 @@ run_due(struct run *r, struct nl_err *err)
 	struct nl_err first, e;
 	struct send_result res;
 	struct journal *j = NULL;
+	struct state *st = NULL;
 	struct runlog log;
 	struct due *v = NULL;
 	struct buf b;
@@ -150,7 +152,7 @@ run_due(struct run *r, struct nl_err *err)
 	nl_err_clear(&first);
 	if (runlog_open(&log, o->log, err))
 		return -1;
-	if (run_lock(r->state_path, o->lock_wait, &lockfd, err))
+	if (state_lock(r->state_path, o->lock_wait, &lockfd, err))
 		goto out;
 	r->locked = true;
 	if (scan(o->due_dir, &v, &n, err))
@@ -169,7 +171,8 @@ run_due(struct run *r, struct nl_err *err)
 	 * is NULL when the directory holds no issue (UBSan would stop). */
 	if (n)
 		qsort(v, n, sizeof *v, by_time);
-	if (journal_open(r->state_path, &j, err))
+	if (state_open(r->state_path, STATE_RW, &st, err) ||
+	    journal_open(st, &j, err))
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct due *d = &v[i];
@@ -238,7 +241,8 @@ out:
 	}
 	free(v);
 	journal_close(j);
-	run_unlock(lockfd);
+	state_close(st);
+	state_unlock(lockfd);
 	r->locked = false;
 	runlog_close(&log);
 	buf_free(&b);

@@ -11,13 +11,14 @@
 
 #include <signal.h>
 
-#include "cli/lock.h"
+#include "state/lock.h"
 #include "util/path.h"
 #include "cli/run.h"
 #include "compose/compose.h"
 #include "mime/mbox.h"
 #include "send/deliver.h"
-#include "send/journal.h"
+#include "state/db.h"
+#include "state/journal.h"
 
 /* SIGINT/SIGTERM: the first stops new transfers, the second abandons the
  * ones in flight (their rows stay in-flight and are resent next run). */
@@ -38,6 +39,7 @@ static int
 dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 {
 	struct recipients rs = {0};
+	struct state *st = NULL;
 	struct subscriber s;
 	struct buf msg, num;
 	unsigned long n = 0;
@@ -57,7 +59,8 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 	iobuf = malloc(IOBUF_SIZE);
 	if (iobuf)
 		setvbuf(f, iobuf, _IOFBF, IOBUF_SIZE);
-	if (recipients_open(r, true, &rs, err))
+	if (state_open(r->state_path, STATE_RO, &st, err) ||
+	    recipients_open(r, st, &rs, err))
 		goto out;
 	while ((got = recipients_next(&rs, &s, err)) == 1) {
 		buf_reset(&msg);
@@ -93,6 +96,7 @@ out:
 		rc = nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run, strerror(errno));
 	free(iobuf);
 	recipients_close(&rs);
+	state_close(st);
 	buf_free(&msg);
 	buf_free(&num);
 	return rc;
@@ -211,6 +215,7 @@ smtp_send(struct run *r, struct campaign *c, struct send_result *res,
 	struct deliver_src ds;
 	struct source src;
 	struct journal *j = NULL;
+	struct state *state = NULL;
 	struct sigaction sa;
 	char *password = NULL;
 	char why[128];
@@ -235,12 +240,14 @@ smtp_send(struct run *r, struct campaign *c, struct send_result *res,
 	if (smtp_password(cfg, &password, err))
 		goto out;
 	if (!o->test_addr && !r->locked &&
-	    run_lock(r->state_path, o->lock_wait, &lockfd, err))
+	    state_lock(r->state_path, o->lock_wait, &lockfd, err))
 		goto out;
-	/* The journal first: it creates the database with mode 0600. */
-	if (!o->test_addr && journal_open(r->state_path, &j, err))
+	/* --test records nothing: it only reads the suppression list. */
+	if (state_open(r->state_path, o->test_addr ? STATE_RO : STATE_RW,
+		       &state, err) ||
+	    (!o->test_addr && journal_open(state, &j, err)))
 		goto out;
-	if ((o->nlists && recipients_open(r, o->test_addr != NULL, &src.rs, err)) ||
+	if ((o->nlists && recipients_open(r, state, &src.rs, err)) ||
 	    (o->test_addr && test_recipient(r, &src, err)))
 		goto out;
 	if (j)
@@ -310,7 +317,8 @@ out:
 	free(src.test_name);
 	recipients_close(&src.rs);
 	journal_close(j);
-	run_unlock(lockfd);
+	state_close(state);
+	state_unlock(lockfd);
 	buf_free(&line);
 	return rc;
 }

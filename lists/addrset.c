@@ -1,4 +1,5 @@
 #include "lists/addrset.h"
+#include "util/addrkey.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -59,20 +60,18 @@ entry(const struct addrset *s, uint32_t ref)
 	return s->chunks[ref >> CHUNK_BITS] + (ref & (CHUNK_SIZE - 1));
 }
 
-/* Lower-case addr into low; its length, or (size_t)-1 when too long. */
+/* addr's key (util/addrkey.h) into low; its length, or (size_t)-1 when
+ * too long. */
 static size_t
 lower(const char *addr, unsigned char *low)
 {
-	size_t n;
-	unsigned char c;
+	char key[ADDR_KEY_MAX + 1];
+	int n = addr_key(addr, key);
 
-	for (n = 0; addr[n]; n++) {
-		if (n == ADDRSET_MAXLEN)
-			return (size_t)-1;
-		c = (unsigned char)addr[n];
-		low[n] = (unsigned)(c - 'A') < 26u ? c | 0x20 : c;
-	}
-	return n;
+	if (n < 0)
+		return (size_t)-1;
+	memcpy(low, key, (size_t)n);
+	return (size_t)n;
 }
 
 /* The slot holding low[0..n), or the empty slot where it would go; sets
@@ -177,7 +176,7 @@ addrset_new(void)
 int
 addrset_add(struct addrset *s, const char *addr)
 {
-	unsigned char low[ADDRSET_MAXLEN];
+	unsigned char low[ADDRSET_MAXLEN + 1];
 	size_t n, i;
 	uint64_t h;
 	uint32_t ref;
@@ -219,7 +218,7 @@ addrset_add(struct addrset *s, const char *addr)
 int
 addrset_has(const struct addrset *s, const char *addr)
 {
-	unsigned char low[ADDRSET_MAXLEN];
+	unsigned char low[ADDRSET_MAXLEN + 1];
 	size_t n;
 	int found;
 

@@ -3,11 +3,8 @@
  * de-duplication of subscriber lists.
  *
  * Exact: no Bloom filter, no hash-only membership; two addresses are the
- * same when their ASCII lower-cased bytes are equal (the whole address,
- * local part included: RFC 5321 section 2.4 lets a server treat local
- * parts case-sensitively, but nobody runs a list where Ada@x and ada@x are
- * two people, and that is what users expect of "duplicates").  Bytes >=
- * 0x80 are compared as they are (addr_check() rejects them anyway).
+ * same when their keys are equal (util/addrkey.h: ASCII lower-cased, the
+ * key every table of the state database uses too).
  *
  * Memory: the addresses are lower-cased into a pool of fixed-size chunks
  * as [length byte][bytes] (no NUL, no per-address malloc), and the hash
@@ -27,9 +24,11 @@
 
 #include <stddef.h>
 
+#include "util/addrkey.h"
+
 #define ADDRSET_MAX ((size_t)1 << 24)		/* 16,777,216 addresses */
 #define ADDRSET_POOL_MAX ((size_t)1 << 30)	/* 1 GiB of pool */
-#define ADDRSET_MAXLEN 255			/* > RFC 5321's 254 */
+#define ADDRSET_MAXLEN ADDR_KEY_MAX		/* util/addrkey.h: 254 */
 
 struct addrset;
 

@@ -127,7 +127,7 @@
 #define NL_DELIVER_H
 
 #include "lists/list.h"
-#include "send/journal.h"
+#include "state/journal.h"
 #include "util/buf.h"
 #include "util/err.h"
 

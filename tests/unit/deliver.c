@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "send/deliver.h"
-#include "send/journal.h"
+#include "tests/unit/jopen.h"
 #include "tests/tap.h"
 
 static char tmp[] = "/tmp/nldeliver.XXXXXX";
@@ -440,7 +440,7 @@ jopen(const char *name)
 	struct nl_err e;
 
 	snprintf(path, sizeof path, "%s/%s.db", tmp, name);
-	if (journal_open(path, &j, &e))
+	if (open_journal(path, &j, &e))
 		diag("journal_open: %s", e.msg);
 	return j;
 }
@@ -572,7 +572,7 @@ test_sink_bulk(void)
 	r = run(&c, &t, &st, &e);
 	ok(r == 0 && st.sent == 0 && st.skipped == 300, "a second run sends "
 	   "nothing (sent %lu, skipped %lu)", st.sent, st.skipped);
-	journal_close(j);
+	close_journal(j);
 	stop_pid(pid);
 	is_int(check_sink_dumps(dir, counts, 300), 0, "every dump is the "
 	       "composed message");
@@ -620,7 +620,7 @@ test_smtpd_basic(void)
 	r = all_once(counts, 40, &lost, &dups);
 	ok(r, "each exactly once (lost %lu, "
 	   "dups %lu)", lost, dups);
-	journal_close(j);
+	close_journal(j);
 }
 
 static void
@@ -806,7 +806,7 @@ test_4xx_5xx(void)
 	is_int(count_log(dir, "\"ev\": \"message\"", NULL), 6, "6 messages "
 	       "in all: nobody twice");
 	is_int(jcount(j, J_SENT), 6, "journal: all 6 sent");
-	journal_close(j);
+	close_journal(j);
 }
 
 static void
@@ -867,7 +867,7 @@ test_slow(void)
 	   st.deferred >= 2, "4 in parallel with slow replies: ends in %.1f s, "
 	   "sent %lu, deferred %lu", now_s() - t0, st.sent, st.deferred);
 	stop_pid(pid);
-	journal_close(j);
+	close_journal(j);
 }
 
 static void
@@ -908,7 +908,7 @@ test_tls(void)
 
 	if (!have_tls) {
 		ok(0, "tls.sh made the test CA");
-		journal_close(j);
+		close_journal(j);
 		return;
 	}
 	/* STARTTLS with the test CA. */
@@ -948,7 +948,7 @@ test_tls(void)
 	ok(r == -1 && e.kind == NL_EUNAVAIL, "smtps:// with the wrong CA "
 	   "refused (%s)", e.msg);
 	stop_pid(pid);
-	journal_close(j);
+	close_journal(j);
 }
 
 static void
@@ -1012,7 +1012,7 @@ test_auth(void)
 	if (out && strstr(out, pw))
 		diag("%s", out);
 	free(out);
-	journal_close(j);
+	close_journal(j);
 	j = NULL;
 	ok(!file_has(jpath, pw) && !file_has(jpath, "wrong-password"),
 	   "the password is nowhere in the journal file or its WAL");
@@ -1090,7 +1090,7 @@ test_probe_failures(void)
 	ok(r == -1 && !strstr(e.msg, "hunter2") && strstr(e.msg,
 	   "smtp://127.0.0.1:1"), "a password in the URL is not shown (%s)",
 	   e.msg);
-	journal_close(j);
+	close_journal(j);
 }
 
 static void
@@ -1156,7 +1156,7 @@ test_rate_window(void)
 	ok(r == 0 && st.sent == 8 && now_s() - t0 >= 0.6, "rate 10/s: 8 "
 	   "messages take %.2f s", now_s() - t0);
 
-	journal_close(j);
+	close_journal(j);
 	/* Its own journal: the window counts every issue's sent rows. */
 	j = jopen("window");
 	journal_set_now(j, 1700000000);
@@ -1176,7 +1176,7 @@ test_rate_window(void)
 	ok(r == 0 && st.sent == 3 && st.deferred == 0, "an hour later the "
 	   "rest goes (sent %lu)", st.sent);
 	stop_pid(pid);
-	journal_close(j);
+	close_journal(j);
 }
 
 static void
@@ -1239,7 +1239,7 @@ test_stop_and_resume(void)
 	ok(r == 0 && st.sent == 3 && st.skipped == 0, "--resend ignores the "
 	   "sent rows");
 	stop_pid(pid);
-	journal_close(j);
+	close_journal(j);
 }
 
 /* stop = 2 (a second signal): the transfers in flight are abandoned, their
@@ -1288,7 +1288,7 @@ test_abandon(void)
 	check_smtpd_msgs(dir, 0, counts, 30);
 	all_once(counts, 30, &lost, &dups);
 	ok(lost == 0 && dups <= 4, "nobody lost, duplicates %lu <= 4", dups);
-	journal_close(j);
+	close_journal(j);
 }
 
 /* The server dies in the middle of the run: the run stops (tempfail) with
@@ -1339,7 +1339,7 @@ test_server_dies(void)
 	check_smtpd_msgs(dir, 0, counts, 200);
 	all_once(counts, 200, &lost, &dups);
 	is_int(dups, 0, "no duplicate in the second server");
-	journal_close(j);
+	close_journal(j);
 }
 
 /* kill -9 of a sending process at a random moment, then a re-run. */
@@ -1371,7 +1371,7 @@ test_kill9(void)
 	target = 200 + (unsigned long)rand() % (N - 600);
 	child = fork();
 	if (child == 0) {
-		if (journal_open(jpath, &j, &e))
+		if (open_journal(jpath, &j, &e))
 			_exit(2);
 		conf_init(&c, url("smtp", port), j);
 		c.concurrency = CONC;
@@ -1405,7 +1405,7 @@ test_kill9(void)
 	r = run(&c, &t, &st, &e);
 	ok(r == 0 && st.sent + st.skipped == N, "the re-run completes (sent "
 	   "%lu, skipped %lu, resumed %lu)", st.sent, st.skipped, st.resumed);
-	journal_close(j);
+	close_journal(j);
 	stop_pid(spid);
 	is_int(check_sink_dumps(dir, counts, N), 0, "every dump is a "
 	       "composed message");

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "send/journal.h"
+#include "tests/unit/jopen.h"
 #include "tests/tap.h"
 
 static char dir[] = "/tmp/nljournal.XXXXXX";
@@ -55,7 +55,7 @@ test_basic(const char *path)
 	char parent[512];
 	unsigned long counts[J_NSTATES];
 
-	ok(journal_open(path, &j, &e) == 0, "open creates missing "
+	ok(open_journal(path, &j, &e) == 0, "open creates missing "
 	   "directories and the file");
 	if (!j) {
 		diag("%s", e.msg);
@@ -139,7 +139,7 @@ test_basic(const char *path)
 		is_int(strlen(row.last_reply), 499, "a long reply is cut at a "
 		       "UTF-8 boundary");
 	}
-	journal_close(j);
+	close_journal(j);
 }
 
 static void
@@ -149,7 +149,7 @@ test_reopen(const char *path)
 	struct nl_err e;
 	char *mode;
 
-	ok(journal_open(path, &j, &e) == 0, "re-open");
+	ok(open_journal(path, &j, &e) == 0, "re-open");
 	if (!j)
 		return;
 	is_int(state_of(j, "i1", "ada@example.org"), J_SENT, "sent survives");
@@ -157,7 +157,7 @@ test_reopen(const char *path)
 	       "in-flight found at start");
 	is_int(state_of(j, "i1", "c@example.org"), J_FAILED,
 	       "failed survives");
-	journal_close(j);
+	close_journal(j);
 
 	mode = query1(path, "PRAGMA journal_mode");
 	is_str(mode, "wal", "the file is in WAL mode");
@@ -188,7 +188,7 @@ test_kill(const char *path)
 
 	pid = fork();
 	if (pid == 0) {
-		if (journal_open(path, &j, &e))
+		if (open_journal(path, &j, &e))
 			_exit(2);
 		journal_begin(j, &e);
 		for (n = 0; n < 500; n++) {
@@ -208,7 +208,7 @@ test_kill(const char *path)
 	waitpid(pid, &status, 0);
 	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 	   "child killed with SIGKILL");
-	ok(journal_open(path, &j, &e) == 0, "open after the kill");
+	ok(open_journal(path, &j, &e) == 0, "open after the kill");
 	if (!j)
 		return;
 	{
@@ -221,7 +221,7 @@ test_kill(const char *path)
 	       "last committed row");
 	is_int(state_of(j, "kill", "k500@example.org"), J_PENDING,
 	       "first uncommitted row is absent");
-	journal_close(j);
+	close_journal(j);
 }
 
 static void
@@ -237,7 +237,7 @@ test_errors(void)
 	if (f)
 		fclose(f);
 	snprintf(path, sizeof path, "%s/file/sub/state.db", dir);
-	ok(journal_open(path, &j, &e) == -1 && e.kind == NL_ECANTCREAT,
+	ok(open_journal(path, &j, &e) == -1 && e.kind == NL_ECANTCREAT,
 	   "a parent that is a file: cannot create (%s)", e.msg);
 	snprintf(path, sizeof path, "%s/garbage.db", dir);
 	f = fopen(path, "w");
@@ -245,9 +245,9 @@ test_errors(void)
 		fputs("this is not an SQLite database, not at all, no.\n", f);
 		fclose(f);
 	}
-	ok(journal_open(path, &j, &e) == -1 && e.kind == NL_EIO,
+	ok(open_journal(path, &j, &e) == -1 && e.kind == NL_EIO,
 	   "a foreign file is refused (%s)", e.msg);
-	journal_close(NULL);
+	close_journal(NULL);
 }
 
 int

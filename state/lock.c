@@ -1,4 +1,4 @@
-#include "cli/lock.h"
+#include "state/lock.h"
 #include "util/path.h"
 
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 int
-run_lock(const char *state_path, long wait_seconds, int *fd,
+state_lock(const char *state_path, long wait_seconds, int *fd,
 	 struct nl_err *err)
 {
 	struct timespec nap = { 0, 100 * 1000 * 1000 };
@@ -46,7 +46,7 @@ run_lock(const char *state_path, long wait_seconds, int *fd,
 }
 
 void
-run_unlock(int fd)
+state_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);

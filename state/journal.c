@@ -1,26 +1,24 @@
 /* The delivery journal on SQLite (see journal.h for the contract). */
-#include "send/journal.h"
-#include "util/path.h"
+#include "state/journal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#define EMAIL_MAX 512		/* > RFC 5321's 254-byte path, with room */
+#include "state/db.h"
+#include "util/addrkey.h"
+
 #define REPLY_STORE_MAX 500
 
 struct journal {
+	struct state *st;
 	sqlite3 *db;
-	char *path;
+	const char *path;
 	long long now;		/* 0: time(NULL) */
 	int in_txn;
 	sqlite3_stmt *get, *set_keep, *set_repl, *since, *counts, *begin,
-		*commit;
+		*commit, *done_get, *done_set;
 };
 
 static const char *const state_names[J_NSTATES] = {
@@ -65,40 +63,6 @@ prep(struct journal *j, sqlite3_stmt **st, const char *sql, struct nl_err *err)
 	return 0;
 }
 
-static int
-exec(struct journal *j, const char *sql, struct nl_err *err)
-{
-	if (sqlite3_exec(j->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return dberr(j, err, sql);
-	return 0;
-}
-
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS delivery ("
-	" issue TEXT NOT NULL,"
-	" email TEXT NOT NULL,"
-	/* Not "state IN (...)": SQLite 3.40 evaluates an IN list of
-	 * constants through an ephemeral table, opened and freed (with its
-	 * page cache, and the heap trimmed by brk) on every insert and
-	 * update: 12% of nlsend's CPU when sending (bench/README.md).
-	 * Journals created before keep that form; it is only slower. */
-	" state TEXT NOT NULL CHECK (state = 'pending' OR"
-	"  state = 'inflight' OR state = 'sent' OR state = 'deferred' OR"
-	"  state = 'failed'),"
-	" attempts INTEGER NOT NULL DEFAULT 0,"
-	" last_code INTEGER,"
-	" last_reply TEXT,"
-	" first_at INTEGER NOT NULL,"
-	" last_at INTEGER NOT NULL,"
-	" sent_at INTEGER,"
-	" PRIMARY KEY (issue, email)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS delivery_sent_at ON delivery(sent_at)"
-	" WHERE sent_at IS NOT NULL;"
-	/* No (issue, state) index: nothing on the sending path reads by
-	 * state, and journal_counts() is served by the primary key's issue
-	 * prefix; the index cost a B-tree update per state change. */
-	"DROP INDEX IF EXISTS delivery_issue_state;";
-
 /* ?3 state, ?4 attempts increment, ?5 now; ?6/?7 code and reply. */
 #define UPSERT_HEAD \
 	"INSERT INTO delivery (issue, email, state, attempts, last_code," \
@@ -110,58 +74,18 @@ static const char schema[] =
 	" ELSE sent_at END"
 
 int
-journal_open(const char *path, struct journal **out, struct nl_err *err)
+journal_open(struct state *st, struct journal **out, struct nl_err *err)
 {
 	struct journal *j;
-	sqlite3_stmt *st = NULL;
-	int fd, rc = -1;
+	int rc = -1;
 
 	*out = NULL;
-	/* 0700: the state directory holds the subscriber list and the
-	 * unsubscribe secret. */
-	if (path_make_parents(path, 0700))
-		return nl_err_set(err, NL_ECANTCREAT, "%s: cannot create its "
-				  "directory: %s", path, strerror(errno));
-	/* Create the file ourselves so that it is 0600 from its first byte;
-	 * SQLite gives the -wal and -shm files the same mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return nl_err_set(err, NL_ECANTCREAT, "%s: %s", path,
-				  strerror(errno));
-	close(fd);
 	j = calloc(1, sizeof *j);
-	if (!j || !(j->path = strdup(path))) {
-		free(j);
+	if (!j)
 		return nl_err_set(err, NL_ENOMEM, "out of memory");
-	}
-	if (sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		dberr(j, err, "open");
-		goto out;
-	}
-	sqlite3_busy_timeout(j->db, 5000);
-	if (sqlite3_prepare_v2(j->db, "PRAGMA journal_mode=WAL", -1, &st,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		dberr(j, err, "WAL mode");
-		goto out;
-	}
-	if (strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
-		nl_err_set(err, NL_EIO, "%s: journal: the file system does not "
-			   "allow SQLite's WAL mode", path);
-		goto out;
-	}
-	/* cache_size: a send walks the table in list order and touches each
-	 * page a few times, so SQLite's default 2 MiB cache buys nothing but
-	 * resident memory (issue 5: < 16 MB at 20,000 recipients).
-	 * wal_autocheckpoint: the default checkpoint every 1,000 pages
-	 * fdatasync()s inside the sending loop about once per 80 messages;
-	 * every 8,000 pages (32 MiB of WAL) stalls it 8 times less. */
-	if (exec(j, "PRAGMA synchronous=NORMAL", err) ||
-	    exec(j, "PRAGMA cache_size=-256", err) ||
-	    exec(j, "PRAGMA wal_autocheckpoint=8000", err) ||
-	    exec(j, schema, err))
-		goto out;
+	j->st = st;
+	j->db = state_db(st);
+	j->path = state_path(st);
 	if (prep(j, &j->get, "SELECT state, attempts, last_code, last_reply,"
 		 " first_at, last_at, sent_at FROM delivery"
 		 " WHERE issue = ?1 AND email = ?2", err) ||
@@ -173,12 +97,15 @@ journal_open(const char *path, struct journal **out, struct nl_err *err)
 	    prep(j, &j->counts, "SELECT state, count(*) FROM delivery"
 		 " WHERE issue = ?1 GROUP BY state", err) ||
 	    prep(j, &j->begin, "BEGIN IMMEDIATE", err) ||
-	    prep(j, &j->commit, "COMMIT", err))
+	    prep(j, &j->commit, "COMMIT", err) ||
+	    prep(j, &j->done_get, "SELECT 1 FROM issue_done WHERE issue = ?1",
+		 err) ||
+	    prep(j, &j->done_set, "INSERT OR REPLACE INTO issue_done"
+		 " (issue, done_at) VALUES (?1, ?2)", err))
 		goto out;
 	*out = j;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
 	if (rc)
 		journal_close(j);
 	return rc;
@@ -198,8 +125,8 @@ journal_close(struct journal *j)
 	sqlite3_finalize(j->counts);
 	sqlite3_finalize(j->begin);
 	sqlite3_finalize(j->commit);
-	sqlite3_close(j->db);
-	free(j->path);
+	sqlite3_finalize(j->done_get);
+	sqlite3_finalize(j->done_set);
 	free(j);
 }
 
@@ -215,21 +142,12 @@ journal_now(const struct journal *j)
 	return j && j->now ? j->now : (long long)time(NULL);
 }
 
-/* The key: ASCII lower-case (the same rule as lists/addrset.h, so that a
- * list's de-duplication and the journal agree on who is who). */
 static int
-lower(const char *email, char *out, struct nl_err *err)
+key_of(const char *email, char *out, struct nl_err *err)
 {
-	size_t i, n = strlen(email);
-
-	if (n >= EMAIL_MAX)
-		return nl_err_set(err, NL_EDATA, "journal: address of %zu "
-				  "bytes is too long", n);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)email[i];
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-	}
-	out[n] = '\0';
+	if (addr_key(email, out) < 0)
+		return nl_err_set(err, NL_EDATA, "journal: an address of more "
+				  "than %d bytes", ADDR_KEY_MAX);
 	return 0;
 }
 
@@ -251,13 +169,13 @@ int
 journal_get_row(struct journal *j, const char *issue, const char *email,
 		struct jrow *row, struct nl_err *err)
 {
-	char key[EMAIL_MAX];
+	char key[ADDR_KEY_MAX + 1];
 	const char *s;
 	int r, rc = -1;
 
 	memset(row, 0, sizeof *row);
 	row->state = J_PENDING;
-	if (lower(email, key, err))
+	if (key_of(email, key, err))
 		return -1;
 	sqlite3_bind_text(j->get, 1, issue, -1, SQLITE_STATIC);
 	sqlite3_bind_text(j->get, 2, key, -1, SQLITE_STATIC);
@@ -310,14 +228,14 @@ int
 journal_set(struct journal *j, const char *issue, const char *email,
 	    enum jstate st, int code, const char *reply, struct nl_err *err)
 {
-	char key[EMAIL_MAX];
+	char key[ADDR_KEY_MAX + 1];
 	sqlite3_stmt *s;
 	int rc = -1;
 
 	if ((unsigned)st >= J_NSTATES || st == J_PENDING)
 		return nl_err_set(err, NL_EINTERNAL, "journal: cannot store "
 				  "state %d", (int)st);
-	if (lower(email, key, err))
+	if (key_of(email, key, err))
 		return -1;
 	s = code == 0 && !reply ? j->set_keep : j->set_repl;
 	sqlite3_bind_text(s, 1, issue, -1, SQLITE_STATIC);
@@ -433,41 +351,21 @@ out:
 	return rc;
 }
 
-static int
-issue_table(struct journal *j, struct nl_err *err)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(j->db, "CREATE TABLE IF NOT EXISTS issue_done ("
-			 "issue TEXT PRIMARY KEY, done_at INTEGER NOT NULL)"
-			 " WITHOUT ROWID", NULL, NULL, &msg) != SQLITE_OK) {
-		nl_err_set(err, NL_EIO, "%s: %s", j->path, msg ? msg : "error");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 int
 journal_issue_done(struct journal *j, const char *issue, int *done,
 		   struct nl_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
 	*done = 0;
-	if (issue_table(j, err))
-		return -1;
-	if (sqlite3_prepare_v2(j->db, "SELECT 1 FROM issue_done WHERE issue = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return nl_err_set(err, NL_EIO, "%s: %s", j->path, sqlite3_errmsg(j->db));
-	sqlite3_bind_text(st, 1, issue, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	sqlite3_bind_text(j->done_get, 1, issue, -1, SQLITE_STATIC);
+	rc = sqlite3_step(j->done_get);
 	if (rc == SQLITE_ROW)
 		*done = 1;
-	sqlite3_finalize(st);
+	sqlite3_reset(j->done_get);
+	sqlite3_clear_bindings(j->done_get);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return nl_err_set(err, NL_EIO, "%s: %s", j->path, sqlite3_errmsg(j->db));
+		return dberr(j, err, "read");
 	return 0;
 }
 
@@ -475,20 +373,14 @@ int
 journal_issue_mark_done(struct journal *j, const char *issue,
 			struct nl_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (issue_table(j, err))
-		return -1;
-	if (sqlite3_prepare_v2(j->db, "INSERT OR REPLACE INTO issue_done"
-			       "(issue, done_at) VALUES (?, ?)", -1, &st,
-			       NULL) != SQLITE_OK)
-		return nl_err_set(err, NL_EIO, "%s: %s", j->path, sqlite3_errmsg(j->db));
-	sqlite3_bind_text(st, 1, issue, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, journal_now(j));
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_bind_text(j->done_set, 1, issue, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(j->done_set, 2, journal_now(j));
+	rc = sqlite3_step(j->done_set);
+	sqlite3_reset(j->done_set);
+	sqlite3_clear_bindings(j->done_set);
 	if (rc != SQLITE_DONE)
-		return nl_err_set(err, NL_EIO, "%s: %s", j->path, sqlite3_errmsg(j->db));
+		return dberr(j, err, "write");
 	return 0;
 }

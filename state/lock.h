@@ -16,9 +16,9 @@
 
 #include "util/err.h"
 
-/* On success *fd holds the lock until run_unlock(*fd). */
-int run_lock(const char *state_path, long wait_seconds, int *fd,
+/* On success *fd holds the lock until state_unlock(*fd). */
+int state_lock(const char *state_path, long wait_seconds, int *fd,
 	     struct nl_err *err);
-void run_unlock(int fd);
+void state_unlock(int fd);
 
 #endif

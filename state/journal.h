@@ -20,12 +20,12 @@
  * Durability: WAL mode with synchronous=NORMAL.  A commit is an append to
  * the WAL without fsync; it survives the death of the process (the WAL is
  * in the kernel's page cache and is replayed by the next open), though not
- * a power cut between two checkpoints.  That is the trade the brief asks
- * for: no fsync per message, nothing lost to a killed process.
+ * a power cut between two checkpoints: no fsync per message, nothing lost
+ * to a killed process (state/db.h sets the pragmas).
  *
- * Table `delivery` (other modules keep their own tables, e.g. suppression,
- * in the same file; this one touches only its own):
- *   issue TEXT, email TEXT (ASCII lower-cased), state TEXT (pending,
+ * Table `delivery` (its schema is in state/db.c's migrations; other
+ * modules keep their own tables in the same file):
+ *   issue TEXT, email TEXT (util/addrkey.h), state TEXT (pending,
  *   inflight, sent, deferred, failed), attempts INTEGER (transfers started:
  *   bumped by every move to inflight), last_code INTEGER, last_reply TEXT
  *   (the server's reply, or a local reason such as "timed out"),
@@ -34,12 +34,9 @@
  *   callers must never pass AUTH data as a reply (deliver.c records replies
  *   only from MAIL FROM onwards).
  *
- * The file is created with mode 0600 (it names every subscriber) and its
- * missing parent directories with mode 0700.
- *
- * Not thread-safe: one struct journal per thread.  Several processes may
- * open the same file (SQLite locking, 5 s busy timeout); the cron lock of
- * `--due` keeps two senders of one issue apart, not this module.
+ * Not thread-safe: one struct journal per struct state.  Several
+ * processes may open the same file (state/db.h); the state lock
+ * (state/lock.h) keeps two senders of one issue apart, not this module.
  */
 #ifndef NL_JOURNAL_H
 #define NL_JOURNAL_H
@@ -60,15 +57,14 @@ struct jrow {
 	long long first_at, last_at, sent_at;	/* 0 when unset */
 };
 
+struct state;
+
 /*
- * Open (creating when missing) the journal at path: mkdir -p of the parent
- * (0700), the file itself 0600, WAL mode, synchronous=NORMAL, and the
- * schema.  *out is owned by the caller: journal_close() it.
- * Errors: NL_ECANTCREAT when the directory or file cannot be created,
- * NL_EIO for anything SQLite refuses (a corrupt or foreign file, a file
- * system where WAL is impossible).
+ * The journal of a state database opened STATE_RW (state/db.h), which
+ * must outlive it.  *out is owned by the caller: journal_close() it.
+ * Errors: NL_EIO (a statement SQLite cannot prepare), NL_ENOMEM.
  */
-int journal_open(const char *path, struct journal **out, struct nl_err *err);
+int journal_open(struct state *st, struct journal **out, struct nl_err *err);
 
 /* Commit an open transaction (if any), close.  NULL is fine. */
 void journal_close(struct journal *j);
@@ -83,7 +79,7 @@ void journal_set_now(struct journal *j, long long now);
 long long journal_now(const struct journal *j);
 
 /* State of a recipient; J_PENDING when there is no row.  email is matched
- * without ASCII case. */
+ * by its key (util/addrkey.h); one longer than ADDR_KEY_MAX is NL_EDATA. */
 int journal_get(struct journal *j, const char *issue, const char *email,
 		enum jstate *st, struct nl_err *err);
 
