@@ -65,7 +65,7 @@ main(int argc, char **argv)
 	if (options_parse(argc, argv, &o, &err)) {
 		nl_report(err.msg);
 		if (err.kind == NL_EUSAGE)
-			fputs("Try 'nlsend --help'.\n", stderr);
+			report_plain("Try 'nlsend --help'.");
 		options_free(&o);
 		return nl_exitcode(err.kind);
 	}

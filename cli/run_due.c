@@ -192,7 +192,7 @@ run_due(struct run *r, struct nl_err *err)
 			gmtime_r(&t, &tm);
 			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 			if (!o->quiet)
-				fprintf(stderr, "nlsend: %s: not due until %s\n",
+				nl_reportf("%s: not due until %s",
 					d->path, when);
 			log_issue(&log, r, d, "not-due", NULL, 0, NULL);
 			continue;

@@ -82,8 +82,8 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 	}
 	if (!r->o->quiet) {
 		fmt_thousands(&num, n);
-		fprintf(stderr, "nlsend: wrote %s message%s to %s, skipped %lu "
-			"bad row%s, %lu duplicate%s, suppressed %lu in %.1f s\n",
+		nl_reportf("wrote %s message%s to %s, skipped %lu "
+			"bad row%s, %lu duplicate%s, suppressed %lu in %.1f s",
 			buf_cstr(&num), n == 1 ? "" : "s", r->o->dry_run,
 			lists_skipped(rs.l), lists_skipped(rs.l) == 1 ? "" : "s",
 			lists_duplicates(rs.l),
@@ -337,7 +337,7 @@ not_due(struct run *r, struct campaign *c)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (!r->o->quiet)
-		fprintf(stderr, "nlsend: %s: not due until %s; nothing sent\n",
+		nl_reportf("%s: not due until %s; nothing sent",
 			is->path, when);
 	return 1;
 }

@@ -67,13 +67,11 @@ out:
 	return rc;
 }
 
-/* The progress line is on stderr; anything else written there first
- * erases it (it is redrawn at the next tick). */
 static void
 clear_progress(struct drv *d)
 {
 	if (d->progress_shown) {
-		fputs("\r\033[K", stderr);
+		report_progress_clear();
 		d->progress_shown = 0;
 	}
 }
@@ -81,14 +79,14 @@ clear_progress(struct drv *d)
 void
 say(struct drv *d, const char *fmt, ...)
 {
+	char msg[NL_REPORT_MAX];
 	va_list ap;
 
-	clear_progress(d);
-	fputs("nlsend: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	d->progress_shown = 0;
+	nl_report(msg);
 }
 
 /* Messages started per second over the last 5 s (the ring holds the last
@@ -121,7 +119,7 @@ progress(struct drv *d, double now, int force)
 		return;
 	d->last_progress = now;
 	buf_init(&b, 512);
-	buf_adds(&b, "\rsent ");
+	buf_adds(&b, "sent ");
 	thousands(&b, st->sent);
 	buf_adds(&b, ", failed ");
 	thousands(&b, st->failed);
@@ -138,9 +136,7 @@ progress(struct drv *d, double now, int force)
 	}
 	if (d->rate > 0)
 		buf_printf(&b, " (paced at %.1f/s)", d->rate);
-	buf_adds(&b, "\033[K");
-	fputs(buf_cstr(&b), stderr);
-	fflush(stderr);
+	report_progress(buf_cstr(&b));
 	d->progress_shown = 1;
 	buf_free(&b);
 }

@@ -72,18 +72,3 @@ nl_errkind_name(enum nl_errkind kind)
 		return names[kind];
 	return "unknown";
 }
-
-void
-nl_report(const char *msg)
-{
-	char line[NL_ERRMSG_MAX + 16];
-	size_t i, n = 0;
-
-	for (i = 0; msg[i] && n < sizeof line - 1; i++) {
-		unsigned char ch = (unsigned char)msg[i];
-
-		line[n++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
-	}
-	line[n] = '\0';
-	fprintf(stderr, "nlsend: %s\n", line);
-}

@@ -9,12 +9,14 @@
  *
  * Messages follow the OpenSMTPD/compiler convention "FILE:LINE:COL: text"
  * when they have a place (nl_err_at), plain text otherwise.  They never
- * carry the "nlsend: " prefix: the reporter adds it.
+ * carry the "nlsend: " prefix: the reporter (util/report.h) adds it.
  */
 #ifndef NL_ERR_H
 #define NL_ERR_H
 
 #include <stddef.h>
+
+#include "util/report.h"
 
 enum nl_errkind {
 	NL_OK = 0,
@@ -54,12 +56,6 @@ int nl_err_set(struct nl_err *e, enum nl_errkind kind, const char *fmt, ...)
 int nl_err_at(struct nl_err *e, enum nl_errkind kind, const char *file,
 	      unsigned long line, unsigned long col, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
-
-/* Print "nlsend: MSG" and a newline on stderr, every control character of
- * MSG (CR and LF included) shown as '?': messages echo keys, values and
- * list fields from files, and no input may split or forge a line of the
- * program's output.  The one place diagnostics are printed. */
-void nl_report(const char *msg);
 
 /* Name of a kind, for logs and tests ("data", "noinput", ...). */
 const char *nl_errkind_name(enum nl_errkind kind);
