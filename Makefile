@@ -27,7 +27,7 @@ override CPPFLAGS += -I. -D_GNU_SOURCE -DNL_DATADIR='"$(DATADIR)"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
-MODULES ?= util compose templates mime lists state send cli
+MODULES ?= util compose templates mime lists state campaign send cli
 LIBSRCS = $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIBOBJS = $(LIBSRCS:%.c=$(B)/%.o) $(B)/builtin_templates.o
 BUILTINS = $(wildcard templates/default/*.mustache)

@@ -8,7 +8,7 @@
 #ifndef NL_RUN_H
 #define NL_RUN_H
 
-#include "cli/campaign.h"
+#include "campaign/campaign.h"
 #include "cli/config.h"
 #include "cli/options.h"
 #include "lists/list.h"
@@ -56,5 +56,10 @@ int recipients_next(struct recipients *rc, struct subscriber *s,
 void recipients_close(struct recipients *rc);
 /* Options for campaign_open() that follow from the run. */
 void run_campaign_opts(const struct run *r, struct campaign_opts *co);
+/* campaign_open() with the settings of the config and the unsubscribe key
+ * (the config's unsubscribe_secret, else the state's: state/key.h). */
+int run_campaign_open(struct run *r, const char *issue,
+		      const struct campaign_opts *co, struct campaign **c,
+		      struct nl_err *err);
 
 #endif

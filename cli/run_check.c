@@ -76,16 +76,6 @@ recipients_close(struct recipients *rc)
 	rc->sup = NULL;
 }
 
-void
-run_campaign_opts(const struct run *r, struct campaign_opts *co)
-{
-	memset(co, 0, sizeof *co);
-	co->images = CAMPAIGN_IMAGES_MESSAGE;
-	co->embed_images = r->o->embed_images;
-	co->now = r->now;
-	co->state_path = r->state_path;
-}
-
 /* The sample reader of previews and checks without a list. */
 static const struct subscriber sample = {
 	.email = "reader@example.com", .name = "", .file = "(sample)",
@@ -149,7 +139,7 @@ run_check(struct run *r, struct nl_err *err)
 	buf_init(&html, 0);
 	run_campaign_opts(r, &co);
 	co.collect_warnings = true;
-	if (campaign_open(r->o->issue, r->cfg, &co, &c, err) ||
+	if (run_campaign_open(r, r->o->issue, &co, &c, err) ||
 	    count_recipients(r, &f, &n, err))
 		goto out;
 	if (campaign_render(c, f.email ? &f.s : &sample, &html, NULL, err))
@@ -208,7 +198,7 @@ run_preview(struct run *r, struct nl_err *err)
 	buf_init(&text, 0);
 	run_campaign_opts(r, &co);
 	co.images = CAMPAIGN_IMAGES_PREVIEW;
-	if (campaign_open(r->o->issue, r->cfg, &co, &c, err) ||
+	if (run_campaign_open(r, r->o->issue, &co, &c, err) ||
 	    count_recipients(r, &f, &n, err) ||
 	    campaign_render(c, f.email ? &f.s : &sample,
 			    r->o->html ? &html : NULL,

@@ -353,7 +353,7 @@ run_send(struct run *r, const char *issue, struct send_result *res,
 	memset(res, 0, sizeof *res);
 	res->outcome = "error";
 	run_campaign_opts(r, &co);
-	if (campaign_open(issue, r->cfg, &co, &c, err))
+	if (run_campaign_open(r, issue, &co, &c, err))
 		goto out;
 	snprintf(res->id, sizeof res->id, "%s", campaign_id(c));
 	if (r->o->dry_run) {
