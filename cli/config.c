@@ -2,6 +2,7 @@
 #include "util/path.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,44 +12,54 @@
 
 #include "util/yamlread.h"
 
-enum {
-	C_SMTP, C_USER, C_PASSWORD, C_PASSWORD_COMMAND, C_FROM, C_RETURN_PATH,
-	C_LIST_ID, C_UNSUBSCRIBE_URL, C_UNSUBSCRIBE_MAILTO, C_LISTS_DIR,
-	C_CONCURRENCY, C_RATE, C_IMAGE_BASE_URL, C_UNSUBSCRIBE_SECRET,
-	C_TEMPLATE_DIR, C_DKIM, C_TIMEOUT, C_COUNT
+/*
+ * The keys: each a kind of value and where it lands.  A new key is one
+ * line here and a member of struct config (config.h lists them all).
+ */
+enum ckind {		/* the kinds held as char * first */
+	K_STRING,		/* any one-line string */
+	K_SECRET,		/* a string that makes the file need 0600 */
+	K_SMTP_URL,		/* smtp:// or smtps:// */
+	K_HTTP_URL,		/* https:// or http:// */
+	K_PATH,			/* "~/" and relative to the config's directory */
+	K_RATE,			/* config_parse_rate() */
+#define K_IS_STRING(k) ((k) <= K_RATE)
+	K_CONCURRENCY,		/* 1..CONFIG_MAX_CONCURRENCY */
+	K_SECONDS,		/* 1..3600 */
+	K_DKIM			/* a mapping: load_dkim() */
 };
-static const char *const config_keys[C_COUNT] = {
-	"smtp", "user", "password", "password_command", "from", "return_path",
-	"list_id", "unsubscribe_url", "unsubscribe_mailto", "lists_dir",
-	"concurrency", "rate", "image_base_url", "unsubscribe_secret",
-	"template_dir", "dkim", "timeout",
+
+struct ckey {
+	const char *name;
+	enum ckind kind;
+	size_t off;		/* of the char * or long member */
 };
+
+#define KEY(name, kind) { #name, kind, offsetof(struct config, name) }
+static const struct ckey config_keys[] = {
+	KEY(smtp, K_SMTP_URL),
+	KEY(user, K_STRING),
+	KEY(password, K_SECRET),
+	KEY(password_command, K_STRING),
+	KEY(from, K_STRING),
+	KEY(return_path, K_STRING),
+	KEY(list_id, K_STRING),
+	KEY(unsubscribe_url, K_HTTP_URL),
+	KEY(unsubscribe_mailto, K_STRING),
+	KEY(lists_dir, K_PATH),
+	KEY(concurrency, K_CONCURRENCY),
+	KEY(rate, K_RATE),
+	KEY(image_base_url, K_HTTP_URL),
+	KEY(unsubscribe_secret, K_STRING),
+	KEY(template_dir, K_PATH),
+	{ "dkim", K_DKIM, 0 },
+	KEY(timeout, K_SECONDS),
+};
+#undef KEY
+#define C_COUNT (sizeof config_keys / sizeof config_keys[0])
 
 enum { D_DOMAIN, D_SELECTOR, D_KEY, D_COUNT };
 static const char *const dkim_keys[D_COUNT] = { "domain", "selector", "key" };
-
-/* The struct member of a plain string key; NULL for the others. */
-static char **
-string_field(struct config *c, size_t k)
-{
-	switch (k) {
-	case C_SMTP: return &c->smtp;
-	case C_USER: return &c->user;
-	case C_PASSWORD: return &c->password;
-	case C_PASSWORD_COMMAND: return &c->password_command;
-	case C_FROM: return &c->from;
-	case C_RETURN_PATH: return &c->return_path;
-	case C_LIST_ID: return &c->list_id;
-	case C_UNSUBSCRIBE_URL: return &c->unsubscribe_url;
-	case C_UNSUBSCRIBE_MAILTO: return &c->unsubscribe_mailto;
-	case C_LISTS_DIR: return &c->lists_dir;
-	case C_IMAGE_BASE_URL: return &c->image_base_url;
-	case C_UNSUBSCRIBE_SECRET: return &c->unsubscribe_secret;
-	case C_TEMPLATE_DIR: return &c->template_dir;
-	case C_RATE: return &c->rate;
-	default: return NULL;
-	}
-}
 
 /*
  * A one-line string value; empty is unset.  Messages name the key only:
@@ -231,68 +242,83 @@ out:
 	return r;
 }
 
-/* The value of key k, checked; strings land in the struct as they are
- * read, so config_free() frees them whatever happens next. */
+/* A string key's value, checked by its kind. */
 static int
-load_value(struct yr *y, struct config *c, size_t k)
+check_string(struct yr *y, struct config *c, const struct ckey *k,
+	     char **dst, struct yr_pos vpos)
 {
-	const char *key = config_keys[k];
-	struct yr_pos vpos;
-	char **dst;
-
-	if (k == C_DKIM)
-		return load_dkim(y, c);
-	if (k == C_CONCURRENCY)
-		return load_number(y, key, CONFIG_MAX_CONCURRENCY, &c->concurrency);
-	if (k == C_TIMEOUT)
-		return load_number(y, key, 3600, &c->timeout);
-	dst = string_field(c, k);
-	if (get_string(y, key, "", "a string", dst, &vpos))
-		return -1;
-	if (!*dst)
-		return 0;
-	switch (k) {
-	case C_SMTP:
+	switch (k->kind) {
+	case K_SMTP_URL:
 		if (!has_scheme(*dst, "smtp://") &&
 		    !has_scheme(*dst, "smtps://"))
-			return yr_err(y, vpos, "'smtp' must be smtp://host"
-				      "[:port] or smtps://host[:port]");
+			return yr_err(y, vpos, "'%s' must be smtp://host"
+				      "[:port] or smtps://host[:port]", k->name);
 		return 0;
-	case C_UNSUBSCRIBE_URL:
-	case C_IMAGE_BASE_URL:
+	case K_HTTP_URL:
 		if (!has_scheme(*dst, "https://") &&
 		    !has_scheme(*dst, "http://"))
 			return yr_err(y, vpos, "'%s' must be an https:// (or "
-				      "http://) URL", key);
+				      "http://) URL", k->name);
 		return 0;
-	case C_RATE:
+	case K_RATE:
 		if (config_parse_rate(*dst, &c->rate_per_sec, &c->window_count,
 				      &c->window_seconds))
-			return yr_err(y, vpos, "'rate' must be N (messages "
+			return yr_err(y, vpos, "'%s' must be N (messages "
 				      "per second), or N/second, N/minute, "
-				      "N/hour or N/day");
+				      "N/hour or N/day", k->name);
 		return 0;
-	case C_LISTS_DIR:
-	case C_TEMPLATE_DIR:
+	case K_PATH:
 		return resolve_path(y, c->dir, dst);
 	default:
 		return 0;
 	}
 }
 
+/* The value of key k, checked; strings land in the struct as they are
+ * read, so config_free() frees them whatever happens next. */
+static int
+load_value(struct yr *y, struct config *c, size_t k)
+{
+	const struct ckey *key = &config_keys[k];
+	struct yr_pos vpos;
+	char **dst;
+
+	switch (key->kind) {
+	case K_DKIM:
+		return load_dkim(y, c);
+	case K_CONCURRENCY:
+		return load_number(y, key->name, CONFIG_MAX_CONCURRENCY,
+				   (long *)(void *)((char *)c + key->off));
+	case K_SECONDS:
+		return load_number(y, key->name, 3600,
+				   (long *)(void *)((char *)c + key->off));
+	default:
+		break;
+	}
+	dst = (char **)(void *)((char *)c + key->off);
+	if (get_string(y, key->name, "", "a string", dst, &vpos))
+		return -1;
+	if (!*dst)
+		return 0;
+	return check_string(y, c, key, dst, vpos);
+}
+
 static int
 load_keys(struct yr *y, struct config *c)
 {
 	struct yr_pos seen[C_COUNT] = { { 0, 0 } }, kpos;
+	const char *names[C_COUNT];
 	bool empty;
 	size_t k;
 	int r;
 
+	for (k = 0; k < C_COUNT; k++)
+		names[k] = config_keys[k].name;
 	if (yr_begin(y, &empty))
 		return -1;
 	if (empty)
 		return 0;
-	while ((r = yr_key(y, config_keys, C_COUNT, seen, "", &k, &kpos)) == 0)
+	while ((r = yr_key(y, names, C_COUNT, seen, "", &k, &kpos)) == 0)
 		if (load_value(y, c, k))
 			return -1;
 	if (r < 0)
@@ -400,26 +426,17 @@ out:
 void
 config_free(struct config *c)
 {
+	size_t k;
+
 	if (!c)
 		return;
 	if (c->password)
 		explicit_bzero(c->password, strlen(c->password));
+	for (k = 0; k < C_COUNT; k++)
+		if (K_IS_STRING(config_keys[k].kind))
+			free(*(char **)(void *)((char *)c + config_keys[k].off));
 	free(c->path);
 	free(c->dir);
-	free(c->smtp);
-	free(c->user);
-	free(c->password);
-	free(c->password_command);
-	free(c->from);
-	free(c->return_path);
-	free(c->list_id);
-	free(c->unsubscribe_url);
-	free(c->unsubscribe_mailto);
-	free(c->lists_dir);
-	free(c->image_base_url);
-	free(c->unsubscribe_secret);
-	free(c->template_dir);
-	free(c->rate);
 	free(c->dkim_domain);
 	free(c->dkim_selector);
 	free(c->dkim_key);

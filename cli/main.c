@@ -12,7 +12,6 @@
 #include "cli/exitcode.h"
 #include "cli/options.h"
 #include "cli/run.h"
-#include "cli/runlog.h"
 #include "compose/issue.h"
 
 #ifndef NL_VERSION
@@ -98,31 +97,9 @@ main(int argc, char **argv)
 	case MODE_PREVIEW:
 		rc = run_preview(&r, &err);
 		break;
-	case MODE_SEND: {
-		struct send_result res;
-		struct runlog_entry e;
-		struct runlog log;
-
-		rc = run_send(&r, o.issue, &res, &err);
-		/* --log: one line for this issue, as --due writes them. */
-		if (o.log && !o.dry_run && runlog_open(&log, o.log, &err) == 0) {
-			memset(&e, 0, sizeof e);
-			e.when = r.now;
-			e.file = o.issue;
-			e.id = res.id[0] ? res.id : NULL;
-			e.outcome = res.outcome;
-			e.msg = rc ? err.msg : NULL;
-			e.sent = res.st.sent;
-			e.failed = res.st.failed;
-			e.deferred = res.st.deferred;
-			e.skipped = res.st.skipped;
-			e.seconds = res.st.seconds;
-			e.exit_status = rc ? nl_exitcode(err.kind) : 0;
-			runlog_write(&log, &e);
-			runlog_close(&log);
-		}
+	case MODE_SEND:
+		rc = run_send_verb(&r, &err);
 		break;
-	}
 	case MODE_DUE:
 		rc = run_due(&r, &err);
 		break;

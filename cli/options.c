@@ -102,103 +102,115 @@ set_mode(struct options *o, enum nl_mode m, const char *name, struct nl_err *err
 	return 0;
 }
 
-int
-options_parse(int argc, char **argv, struct options *o, struct nl_err *err)
+static int
+add_list(struct options *o, const char *arg, struct nl_err *err)
 {
 	const char **lists;
-	char *end;
-	int c;
 
-	memset(o, 0, sizeof *o);
-	o->tls = -1;
-	o->progress = -1;
-	o->lock_wait = 60;
-	opterr = 0;
-	optind = 1;
-	/* "+" would stop at the first operand; the issue may come first. */
-	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_LIST:
-			lists = realloc(o->lists, (o->nlists + 1) * sizeof *lists);
-			if (!lists)
-				return nl_err_set(err, NL_ENOMEM, "out of memory");
-			o->lists = lists;
-			o->lists[o->nlists++] = optarg;
-			break;
-		case OPT_DRY_RUN: o->dry_run = optarg; break;
-		case OPT_SMTP: o->smtp = optarg; break;
-		case OPT_TLS:
-			if (strcmp(optarg, "yes") == 0)
-				o->tls = 1;
-			else if (strcmp(optarg, "no") == 0)
-				o->tls = 0;
-			else
-				return nl_err_set(err, NL_EUSAGE, "--tls: expected "
-						  "yes or no, not '%s'", optarg);
-			break;
-		case OPT_CA_FILE: o->ca_file = optarg; break;
-		case OPT_TEST: o->test_addr = optarg; break;
-		case OPT_CONCURRENCY:
-			if (number("concurrency", optarg, 1, 64, &o->concurrency, err))
-				return -1;
-			break;
-		case OPT_RATE:
-			errno = 0;
-			o->rate = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->rate > 0))
-				return nl_err_set(err, NL_EUSAGE, "--rate: expected "
-						  "messages per second > 0, not '%s'",
-						  optarg);
-			break;
-		case OPT_STATE: o->state = optarg; break;
-		case OPT_CONFIG: o->config = optarg; break;
-		case OPT_EMBED: o->embed_images = true; break;
-		case OPT_PROGRESS: o->progress = 1; break;
-		case OPT_NO_PROGRESS: o->progress = 0; break;
-		case OPT_QUIET: o->quiet = true; break;
-		case OPT_VERBOSE: o->verbose = true; break;
-		case OPT_CHECK:
-			if (set_mode(o, MODE_CHECK, "check", err))
-				return -1;
-			o->issue = optarg;
-			break;
-		case OPT_PREVIEW:
-			if (set_mode(o, MODE_PREVIEW, "preview", err))
-				return -1;
-			o->issue = optarg;
-			break;
-		case OPT_HTML: o->html = optarg; break;
-		case OPT_TEXT: o->text = optarg; break;
-		case OPT_DUE:
-			if (set_mode(o, MODE_DUE, "due", err))
-				return -1;
-			o->due_dir = optarg;
-			break;
-		case OPT_LOCK_WAIT:
-			if (number("lock-wait", optarg, 0, 86400, &o->lock_wait, err))
-				return -1;
-			break;
-		case OPT_RESEND: o->resend = true; break;
-		case OPT_RETRY_FAILED: o->retry_failed = true; break;
-		case OPT_LISTS_DIR: o->lists_dir = optarg; break;
-		case OPT_MAX_PER_CONN:
-			if (number("max-per-connection", optarg, 1, 1000000,
-				   &o->max_per_connection, err))
-				return -1;
-			break;
-		case OPT_LOG: o->log = optarg; break;
-		case 'h':
-		case OPT_HELP: o->mode = MODE_HELP; return 0;
-		case 'V':
-		case OPT_VERSION: o->mode = MODE_VERSION; return 0;
-		case ':':
-			return nl_err_set(err, NL_EUSAGE, "%s needs an argument",
-					  argv[optind - 1]);
-		default:
-			return nl_err_set(err, NL_EUSAGE, "unknown option %s",
-					  argv[optind - 1]);
-		}
+	lists = realloc(o->lists, (o->nlists + 1) * sizeof *lists);
+	if (!lists)
+		return nl_err_set(err, NL_ENOMEM, "out of memory");
+	o->lists = lists;
+	o->lists[o->nlists++] = arg;
+	return 0;
+}
+
+static int
+parse_tls(struct options *o, const char *arg, struct nl_err *err)
+{
+	if (strcmp(arg, "yes") == 0)
+		o->tls = 1;
+	else if (strcmp(arg, "no") == 0)
+		o->tls = 0;
+	else
+		return nl_err_set(err, NL_EUSAGE, "--tls: expected yes or no, "
+				  "not '%s'", arg);
+	return 0;
+}
+
+static int
+parse_rate(struct options *o, const char *arg, struct nl_err *err)
+{
+	char *end;
+
+	errno = 0;
+	o->rate = strtod(arg, &end);
+	if (errno || end == arg || *end || !(o->rate > 0))
+		return nl_err_set(err, NL_EUSAGE, "--rate: expected messages per "
+				  "second > 0, not '%s'", arg);
+	return 0;
+}
+
+/* The verbs: each names its operand. */
+static int
+apply_verb(struct options *o, int c, const char *arg, struct nl_err *err)
+{
+	switch (c) {
+	case OPT_CHECK:
+		o->issue = arg;
+		return set_mode(o, MODE_CHECK, "check", err);
+	case OPT_PREVIEW:
+		o->issue = arg;
+		return set_mode(o, MODE_PREVIEW, "preview", err);
+	case OPT_DUE:
+		o->due_dir = arg;
+		return set_mode(o, MODE_DUE, "due", err);
+	default:
+		return 1;
 	}
+}
+
+/* Options with a value that needs parsing. */
+static int
+apply_value(struct options *o, int c, const char *arg, struct nl_err *err)
+{
+	switch (c) {
+	case OPT_LIST: return add_list(o, arg, err);
+	case OPT_TLS: return parse_tls(o, arg, err);
+	case OPT_RATE: return parse_rate(o, arg, err);
+	case OPT_CONCURRENCY:
+		return number("concurrency", arg, 1, 64, &o->concurrency, err);
+	case OPT_LOCK_WAIT:
+		return number("lock-wait", arg, 0, 86400, &o->lock_wait, err);
+	case OPT_MAX_PER_CONN:
+		return number("max-per-connection", arg, 1, 1000000,
+			      &o->max_per_connection, err);
+	default:
+		return 1;
+	}
+}
+
+/* Options whose value is kept as given, and flags; 1 when c is none. */
+static int
+apply_plain(struct options *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_DRY_RUN: o->dry_run = arg; break;
+	case OPT_SMTP: o->smtp = arg; break;
+	case OPT_CA_FILE: o->ca_file = arg; break;
+	case OPT_TEST: o->test_addr = arg; break;
+	case OPT_STATE: o->state = arg; break;
+	case OPT_CONFIG: o->config = arg; break;
+	case OPT_HTML: o->html = arg; break;
+	case OPT_TEXT: o->text = arg; break;
+	case OPT_LISTS_DIR: o->lists_dir = arg; break;
+	case OPT_LOG: o->log = arg; break;
+	case OPT_EMBED: o->embed_images = true; break;
+	case OPT_PROGRESS: o->progress = 1; break;
+	case OPT_NO_PROGRESS: o->progress = 0; break;
+	case OPT_QUIET: o->quiet = true; break;
+	case OPT_VERBOSE: o->verbose = true; break;
+	case OPT_RESEND: o->resend = true; break;
+	case OPT_RETRY_FAILED: o->retry_failed = true; break;
+	default: return 1;
+	}
+	return 0;
+}
+
+/* The operand (ISSUE.yaml) and what the verbs need. */
+static int
+check_args(struct options *o, int argc, char **argv, struct nl_err *err)
+{
 	if (optind < argc) {
 		if (o->issue || o->mode == MODE_DUE || optind + 1 < argc)
 			return nl_err_set(err, NL_EUSAGE, "unexpected argument '%s'",
@@ -222,6 +234,44 @@ options_parse(int argc, char **argv, struct options *o, struct nl_err *err)
 		return nl_err_set(err, NL_EUSAGE, "--resend and --retry-failed "
 				  "exclude each other");
 	return 0;
+}
+
+int
+options_parse(int argc, char **argv, struct options *o, struct nl_err *err)
+{
+	int c, r;
+
+	memset(o, 0, sizeof *o);
+	o->tls = -1;
+	o->progress = -1;
+	o->lock_wait = 60;
+	opterr = 0;
+	optind = 1;
+	/* "+" would stop at the first operand; the issue may come first. */
+	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		if (c == 'h' || c == OPT_HELP) {
+			o->mode = MODE_HELP;
+			return 0;
+		}
+		if (c == 'V' || c == OPT_VERSION) {
+			o->mode = MODE_VERSION;
+			return 0;
+		}
+		if (c == ':')
+			return nl_err_set(err, NL_EUSAGE, "%s needs an argument",
+					  argv[optind - 1]);
+		r = apply_verb(o, c, optarg, err);
+		if (r == 1)
+			r = apply_value(o, c, optarg, err);
+		if (r == 1)
+			r = apply_plain(o, c, optarg);
+		if (r == 1)
+			return nl_err_set(err, NL_EUSAGE, "unknown option %s",
+					  argv[optind - 1]);
+		if (r)
+			return -1;
+	}
+	return check_args(o, argc, argv, err);
 }
 
 void

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "state/lock.h"
+#include "cli/exitcode.h"
 #include "cli/run.h"
 #include "cli/runlog.h"
 #include "state/db.h"
@@ -132,104 +133,131 @@ log_issue(struct runlog *log, struct run *r, const struct due *d,
 	runlog_write(log, &e);
 }
 
-int
-run_due(struct run *r, struct nl_err *err)
-{
-	const struct options *o = r->o;
-	enum nl_errkind worst = NL_OK;
-	struct nl_err first, e;
-	struct send_result res;
-	struct journal *j = NULL;
-	struct state *st = NULL;
+/* One --due run's progress over its issues. */
+struct due_run {
+	struct run *r;
 	struct runlog log;
-	struct due *v = NULL;
+	struct journal *j;
+	enum nl_errkind worst;	/* of the issues so far */
+	struct nl_err first;	/* the error that goes with it */
+};
+
+static void
+note(struct due_run *dr, const struct nl_err *e)
+{
+	dr->worst = worse(dr->worst, e->kind);
+	if (dr->first.kind == NL_OK || e->kind == dr->worst)
+		dr->first = *e;
+}
+
+/* Load every issue (those that do not load are reported in the loop) and
+ * sort them by schedule. */
+static int
+load_all(struct due *v, size_t n, struct nl_err *err)
+{
 	struct buf b;
-	size_t i, n = 0;
-	int lockfd = -1, done, rc = -1;
-	char when[32];
+	size_t i;
+	int rc = 0;
 
 	buf_init(&b, 4096);
-	nl_err_clear(&first);
-	if (runlog_open(&log, o->log, err))
-		return -1;
-	if (state_lock(r->state_path, o->lock_wait, &lockfd, err))
-		goto out;
-	r->locked = true;
-	if (scan(o->due_dir, &v, &n, err))
-		goto out;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == 0; i++) {
 		if (issue_load(v[i].path, &v[i].is, &v[i].err))
 			continue;
 		v[i].when = v[i].is->has_schedule ? v[i].is->schedule : 0;
 		buf_reset(&b);
-		if (campaign_id_of(v[i].is, &b) || !(v[i].id = strdup(b.data))) {
-			nl_err_set(err, NL_ENOMEM, "out of memory");
-			goto out;
-		}
+		if (campaign_id_of(v[i].is, &b) || !(v[i].id = strdup(b.data)))
+			rc = nl_err_set(err, NL_ENOMEM, "out of memory");
 	}
-	/* scan-build (issue 7): qsort()'s array is declared nonnull, and v
-	 * is NULL when the directory holds no issue (UBSan would stop). */
-	if (n)
+	buf_free(&b);
+	/* qsort()'s array is declared nonnull, and v is NULL when the
+	 * directory holds no issue. */
+	if (n && rc == 0)
 		qsort(v, n, sizeof *v, by_time);
-	if (state_open(r->state_path, STATE_RW, &st, err) ||
-	    journal_open(st, &j, err))
-		goto out;
-	for (i = 0; i < n; i++) {
-		struct due *d = &v[i];
+	return rc;
+}
 
-		if (!d->is) {
-			nl_report(d->err.msg);
-			log_issue(&log, r, d, "error", NULL, 65, d->err.msg);
-			worst = worse(worst, d->err.kind);
-			if (first.kind == NL_OK)
-				first = d->err;
-			continue;
-		}
-		if (d->when > r->now) {
-			time_t t = (time_t)d->when;
-			struct tm tm;
+/* One issue: not loadable, not due, complete, or sent.  -1 stops the
+ * whole run (err set): the server or the config is wrong for every issue
+ * alike, so failing each one the same way would only repeat it. */
+static int
+due_one(struct due_run *dr, struct due *d, struct nl_err *err)
+{
+	struct run *r = dr->r;
+	struct send_result res;
+	struct nl_err e;
+	char when[32];
+	int done;
 
-			gmtime_r(&t, &tm);
-			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-			if (!o->quiet)
-				nl_reportf("%s: not due until %s",
-					d->path, when);
-			log_issue(&log, r, d, "not-due", NULL, 0, NULL);
-			continue;
-		}
-		if (journal_issue_done(j, d->id, &done, err))
-			goto out;
-		if (done) {
-			log_issue(&log, r, d, "complete", NULL, 0, NULL);
-			continue;
-		}
-		nl_err_clear(&e);
-		if (run_send(r, d->path, &res, &e) == 0) {
-			log_issue(&log, r, d, res.outcome, &res, 0, NULL);
-			continue;
-		}
-		nl_report(e.msg);
-		log_issue(&log, r, d, res.outcome, &res,
-			  e.kind == NL_ETEMPFAIL ? 75 : e.kind == NL_EPERMFAIL ? 1 : 65,
-			  e.msg);
-		/* The server or the config is wrong for every issue alike:
-		 * stop here rather than fail each one the same way. */
-		if (e.kind == NL_EUNAVAIL || e.kind == NL_ECONFIG ||
-		    e.kind == NL_EUSAGE || e.kind == NL_ENOMEM || e.kind == NL_EIO) {
-			*err = e;
-			goto out;
-		}
-		worst = worse(worst, e.kind);
-		if (first.kind == NL_OK || e.kind == worst)
-			first = e;
+	if (!d->is) {
+		nl_report(d->err.msg);
+		log_issue(&dr->log, r, d, "error", NULL, 65, d->err.msg);
+		note(dr, &d->err);
+		return 0;
 	}
-	if (worst != NL_OK) {
+	if (d->when > r->now) {
+		time_t t = (time_t)d->when;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (!r->o->quiet)
+			nl_reportf("%s: not due until %s", d->path, when);
+		log_issue(&dr->log, r, d, "not-due", NULL, 0, NULL);
+		return 0;
+	}
+	if (journal_issue_done(dr->j, d->id, &done, err))
+		return -1;
+	if (done) {
+		log_issue(&dr->log, r, d, "complete", NULL, 0, NULL);
+		return 0;
+	}
+	nl_err_clear(&e);
+	if (run_send(r, d->path, &res, &e) == 0) {
+		log_issue(&dr->log, r, d, res.outcome, &res, 0, NULL);
+		return 0;
+	}
+	nl_report(e.msg);
+	log_issue(&dr->log, r, d, res.outcome, &res, nl_exitcode(e.kind), e.msg);
+	if (e.kind == NL_EUNAVAIL || e.kind == NL_ECONFIG ||
+	    e.kind == NL_EUSAGE || e.kind == NL_ENOMEM || e.kind == NL_EIO) {
+		*err = e;
+		return -1;
+	}
+	note(dr, &e);
+	return 0;
+}
+
+int
+run_due(struct run *r, struct nl_err *err)
+{
+	struct due_run dr;
+	struct state *st = NULL;
+	struct due *v = NULL;
+	size_t i, n = 0;
+	int lockfd = -1, rc = -1;
+
+	memset(&dr, 0, sizeof dr);
+	dr.r = r;
+	nl_err_clear(&dr.first);
+	if (runlog_open(&dr.log, r->o->log, err))
+		return -1;
+	if (state_lock(r->state_path, r->o->lock_wait, &lockfd, err))
+		goto out;
+	r->locked = true;
+	if (scan(r->o->due_dir, &v, &n, err) || load_all(v, n, err) ||
+	    state_open(r->state_path, STATE_RW, &st, err) ||
+	    journal_open(st, &dr.j, err))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (due_one(&dr, &v[i], err))
+			goto out;
+	if (dr.worst != NL_OK) {
 		/* Each problem was printed as it happened; the status says the
 		 * worst of them. */
-		*err = first;
-		err->kind = worst;
+		*err = dr.first;
+		err->kind = dr.worst;
 		snprintf(err->msg, sizeof err->msg, "%s: some issues were not fully "
-			 "delivered (see above)", o->due_dir);
+			 "delivered (see above)", r->o->due_dir);
 		goto out;
 	}
 	rc = 0;
@@ -240,11 +268,10 @@ out:
 		issue_free(v[i].is);
 	}
 	free(v);
-	journal_close(j);
+	journal_close(dr.j);
 	state_close(st);
 	state_unlock(lockfd);
 	r->locked = false;
-	runlog_close(&log);
-	buf_free(&b);
+	runlog_close(&dr.log);
 	return rc;
 }

@@ -13,7 +13,10 @@
 
 #include "state/lock.h"
 #include "util/path.h"
+#include "cli/exitcode.h"
 #include "cli/run.h"
+#include "cli/runlog.h"
+#include "cli/secret.h"
 #include "compose/compose.h"
 #include "mime/mbox.h"
 #include "send/deliver.h"
@@ -102,49 +105,6 @@ out:
 	return rc;
 }
 
-/* The password: the config, then password_command (its first line, as
- * msmtp's passwordeval), then NLSEND_SMTP_PASSWORD; none lets libcurl look
- * in ~/.netrc.  The value is never printed. */
-static int
-smtp_password(const struct config *cfg, char **out, struct nl_err *err)
-{
-	const char *env = getenv("NLSEND_SMTP_PASSWORD");
-	char line[1024];
-	size_t n;
-	FILE *p;
-	int st;
-
-	*out = NULL;
-	if (cfg->password) {
-		*out = strdup(cfg->password);
-	} else if (cfg->password_command) {
-		fflush(NULL);
-		p = popen(cfg->password_command, "r");
-		if (!p)
-			return nl_err_set(err, NL_ECONFIG, "password_command: %s",
-					  strerror(errno));
-		if (!fgets(line, sizeof line, p))
-			line[0] = '\0';
-		while (fgetc(p) != EOF)
-			;
-		st = pclose(p);
-		if (st != 0 || !line[0]) {
-			explicit_bzero(line, sizeof line);
-			return nl_err_set(err, NL_ECONFIG, "password_command failed "
-					  "or printed nothing (status %d)", st);
-		}
-		n = strcspn(line, "\r\n");
-		line[n] = '\0';
-		*out = strdup(line);
-		explicit_bzero(line, sizeof line);
-	} else if (env && *env) {
-		*out = strdup(env);
-	} else {
-		return 0;
-	}
-	return *out ? 0 : nl_err_set(err, NL_ENOMEM, "out of memory");
-}
-
 struct source {
 	struct campaign *c;
 	struct recipients rs;
@@ -204,31 +164,110 @@ test_recipient(struct run *r, struct source *src, struct nl_err *err)
 	return 0;
 }
 
-static int
-smtp_send(struct run *r, struct campaign *c, struct send_result *res,
-	  struct nl_err *err)
+/* What deliver_run() needs, from the options, the config and the
+ * campaign. */
+static void
+conf_of(struct run *r, struct campaign *c, const char *password,
+	struct journal *j, struct deliver_conf *dc)
 {
 	const struct options *o = r->o;
 	const struct config *cfg = r->cfg;
+
+	memset(dc, 0, sizeof *dc);
+	dc->url = o->smtp ? o->smtp : cfg->smtp;
+	dc->tls = o->tls != 0;
+	dc->ca_file = o->ca_file;
+	dc->user = cfg->user;
+	dc->password = password;
+	dc->mail_from = campaign_return_path(c);
+	dc->concurrency = (int)(o->concurrency ? o->concurrency :
+				cfg->concurrency ? cfg->concurrency : 4);
+	/* "2000/day" is a relay's quota, held across runs through the
+	 * journal, not a pace; a plain number is a pace. */
+	dc->rate = o->rate ? o->rate : cfg->window_count ? 0 : cfg->rate_per_sec;
+	dc->timeout_ms = cfg->timeout * 1000;
+	dc->window_count = cfg->window_count;
+	dc->window_seconds = cfg->window_seconds;
+	dc->max_per_connection = (int)o->max_per_connection;
+	dc->issue_id = campaign_id(c);
+	dc->journal = j;
+	dc->resend = o->resend;
+	dc->retry_failed = o->retry_failed;
+	dc->progress = o->progress >= 0 ? o->progress : isatty(2) && !o->quiet;
+	dc->verbose = o->verbose;
+	dc->quiet = o->quiet;
+	dc->stop = &stop_flag;
+}
+
+static void
+catch_stops(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* After deliver_run() returned rc: the outcome, the issue marked done,
+ * the summary line, and the status the run ends with (cli.md). */
+static int
+conclude(struct run *r, int rc, struct journal *j, const char *id,
+	 struct send_result *res, struct nl_err *err)
+{
+	const struct options *o = r->o;
+	const struct deliver_stats *st = &res->st;
+	struct buf line;
+
+	if (rc && err->kind != NL_ETEMPFAIL)
+		return -1;
+	res->outcome = st->deferred || rc ? "deferred" : st->failed ? "failed" :
+		"sent";
+	/* Everyone on the lists has an outcome that a re-run would not change:
+	 * --due may skip this issue from now on at the cost of a look-up. */
+	if (!rc && j && !st->deferred && journal_issue_mark_done(j, id, err))
+		return -1;
+	if (!o->quiet || st->deferred || st->failed || rc) {
+		buf_init(&line, 4096);
+		deliver_summary(st, &line);
+		nl_report(buf_cstr(&line));
+		buf_free(&line);
+	}
+	if (rc)
+		return -1;
+	if (st->deferred)
+		return nl_err_set(err, NL_ETEMPFAIL, "%lu recipient%s deferred: run "
+				  "the same command again later to finish",
+				  st->deferred, st->deferred == 1 ? "" : "s");
+	if (st->failed)
+		return nl_err_set(err, NL_EPERMFAIL, "%lu recipient%s failed "
+				  "permanently (see --verbose; --retry-failed "
+				  "after fixing the cause)", st->failed,
+				  st->failed == 1 ? "" : "s");
+	if (!o->test_addr && st->sent + st->skipped + st->prior_failed == 0)
+		return nl_err_set(err, NL_EDATA, "no valid recipient in the lists");
+	return 0;
+}
+
+static int
+send_smtp(struct run *r, struct campaign *c, struct send_result *res,
+	  struct nl_err *err)
+{
+	const struct options *o = r->o;
 	struct deliver_conf dc;
-	struct deliver_stats *stp = &res->st, st;
 	struct deliver_src ds;
 	struct source src;
 	struct journal *j = NULL;
 	struct state *state = NULL;
-	struct sigaction sa;
 	char *password = NULL;
 	char why[128];
-	struct buf line;
 	int rc = -1, lockfd = -1;
 
 	memset(&src, 0, sizeof src);
-	memset(&dc, 0, sizeof dc);
-	memset(&st, 0, sizeof st);
-	buf_init(&line, 4096);
 	src.c = c;
-	dc.url = o->smtp ? o->smtp : cfg->smtp;
-	if (!dc.url) {
+	if (!o->smtp && !r->cfg->smtp) {
 		nl_err_set(err, NL_ECONFIG, "no SMTP server: give --smtp URL or "
 			   "smtp: in the config (or --dry-run FILE)");
 		goto out;
@@ -237,7 +276,7 @@ smtp_send(struct run *r, struct campaign *c, struct send_result *res,
 		nl_err_set(err, NL_EUSAGE, "--test %s: %s", o->test_addr, why);
 		goto out;
 	}
-	if (smtp_password(cfg, &password, err))
+	if (secret_password(r->cfg, &password, err))
 		goto out;
 	if (!o->test_addr && !r->locked &&
 	    state_lock(r->state_path, o->lock_wait, &lockfd, err))
@@ -252,63 +291,14 @@ smtp_send(struct run *r, struct campaign *c, struct send_result *res,
 		goto out;
 	if (j)
 		journal_set_now(j, r->now);
-	dc.tls = o->tls != 0;
-	dc.ca_file = o->ca_file;
-	dc.user = cfg->user;
-	dc.password = password;
-	dc.mail_from = campaign_return_path(c);
-	dc.concurrency = (int)(o->concurrency ? o->concurrency :
-			       cfg->concurrency ? cfg->concurrency : 4);
-	/* "2000/day" is a relay's quota, held across runs through the
-	 * journal, not a pace; a plain number is a pace. */
-	dc.rate = o->rate ? o->rate : cfg->window_count ? 0 : cfg->rate_per_sec;
-	dc.timeout_ms = cfg->timeout * 1000;
-	dc.window_count = cfg->window_count;
-	dc.window_seconds = cfg->window_seconds;
-	dc.max_per_connection = (int)o->max_per_connection;
-	dc.issue_id = campaign_id(c);
-	dc.journal = j;
-	dc.resend = o->resend;
-	dc.retry_failed = o->retry_failed;
-	dc.progress = o->progress >= 0 ? o->progress : isatty(2) && !o->quiet;
-	dc.verbose = o->verbose;
-	dc.quiet = o->quiet;
-	dc.stop = &stop_flag;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	conf_of(r, c, password, j, &dc);
+	catch_stops();
 	ds.next = src_next;
 	ds.compose = src_compose;
 	ds.arg = &src;
-	rc = deliver_run(&dc, &ds, &st, err);
-	st.suppressed = src.rs.suppressed;
-	*stp = st;
-	if (rc && err->kind != NL_ETEMPFAIL)
-		goto out;
-	res->outcome = st.deferred || rc ? "deferred" : st.failed ? "failed" : "sent";
-	/* Everyone on the lists has an outcome that a re-run would not change:
-	 * --due may skip this issue from now on at the cost of a look-up. */
-	if (!rc && j && !st.deferred && !o->test_addr &&
-	    journal_issue_mark_done(j, campaign_id(c), err))
-		goto out;
-	if (!o->quiet || st.deferred || st.failed || rc) {
-		deliver_summary(&st, &line);
-		nl_report(buf_cstr(&line));
-	}
-	if (rc)
-		goto out;
-	if (st.deferred)
-		rc = nl_err_set(err, NL_ETEMPFAIL, "%lu recipient%s deferred: run the "
-				"same command again later to finish", st.deferred,
-				st.deferred == 1 ? "" : "s");
-	else if (st.failed)
-		rc = nl_err_set(err, NL_EPERMFAIL, "%lu recipient%s failed "
-				"permanently (see --verbose; --retry-failed after "
-				"fixing the cause)", st.failed, st.failed == 1 ? "" : "s");
-	else if (!o->test_addr && st.sent + st.skipped + st.prior_failed == 0)
-		rc = nl_err_set(err, NL_EDATA, "no valid recipient in the lists");
+	rc = deliver_run(&dc, &ds, &res->st, err);
+	res->st.suppressed = src.rs.suppressed;
+	rc = conclude(r, rc, j, campaign_id(c), res, err);
 out:
 	if (password) {
 		explicit_bzero(password, strlen(password));
@@ -319,7 +309,6 @@ out:
 	journal_close(j);
 	state_close(state);
 	state_unlock(lockfd);
-	buf_free(&line);
 	return rc;
 }
 
@@ -369,8 +358,38 @@ run_send(struct run *r, const char *issue, struct send_result *res,
 		rc = 0;
 		goto out;
 	}
-	rc = smtp_send(r, c, res, err);
+	rc = send_smtp(r, c, res, err);
 out:
 	campaign_close(c);
+	return rc;
+}
+
+int
+run_send_verb(struct run *r, struct nl_err *err)
+{
+	const struct options *o = r->o;
+	struct send_result res;
+	struct runlog_entry e;
+	struct runlog log;
+	int rc;
+
+	rc = run_send(r, o->issue, &res, err);
+	/* --log: one line for this issue, as --due writes them. */
+	if (!o->log || o->dry_run || runlog_open(&log, o->log, err) != 0)
+		return rc;
+	memset(&e, 0, sizeof e);
+	e.when = r->now;
+	e.file = o->issue;
+	e.id = res.id[0] ? res.id : NULL;
+	e.outcome = res.outcome;
+	e.msg = rc ? err->msg : NULL;
+	e.sent = res.st.sent;
+	e.failed = res.st.failed;
+	e.deferred = res.st.deferred;
+	e.skipped = res.st.skipped;
+	e.seconds = res.st.seconds;
+	e.exit_status = rc ? nl_exitcode(err->kind) : 0;
+	runlog_write(&log, &e);
+	runlog_close(&log);
 	return rc;
 }
