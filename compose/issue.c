@@ -1,6 +1,7 @@
 #include "compose/issue.h"
 #include "util/path.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +302,56 @@ load_sections(struct yr *y, struct issue *is)
 	return 0;
 }
 
+/* The value of top-level key k. */
+static int
+load_top_value(struct yr *y, struct issue *is, size_t k)
+{
+	switch (k) {
+	case K_NEWSLETTER:
+		return req_string(y, "newsletter", "", &is->newsletter,
+				  &is->newsletter_pos, true);
+	case K_DATE:
+		return load_date(y, is);
+	case K_SUBJECT:
+		return opt_string(y, "subject", "", &is->subject,
+				  &is->subject_pos, true);
+	case K_PREHEADER:
+		return opt_string(y, "preheader", "", &is->preheader,
+				  &is->preheader_pos, true);
+	case K_AUTHOR:
+		return opt_string(y, "author", "", &is->author,
+				  &is->author_pos, true);
+	case K_FROM:
+		return opt_string(y, "from", "", &is->from, &is->from_pos, true);
+	case K_REPLY_TO:
+		return opt_string(y, "reply_to", "", &is->reply_to,
+				  &is->reply_to_pos, true);
+	case K_INTRO:
+		return opt_string(y, "intro", "", &is->intro, &is->intro_pos,
+				  false);
+	case K_SECTIONS:
+		return load_sections(y, is);
+	case K_OUTRO:
+		return opt_string(y, "outro", "", &is->outro, &is->outro_pos,
+				  false);
+	case K_WORDS:
+		return opt_long(y, "words", 0, "0 or more", &is->words,
+				&is->words_pos);
+	case K_WPM:
+		return opt_long(y, "wpm", 1, "1 or more", &is->wpm, &is->wpm_pos);
+	case K_SCHEDULE:
+		return load_schedule(y, is);
+	case K_TEMPLATE:
+		return opt_string(y, "template", "", &is->tmpl, &is->tmpl_pos,
+				  false);
+	case K_ID:
+		return opt_string(y, "id", "", &is->id, &is->id_pos, true);
+	default:
+		assert(!"a key yr_key() did not offer");
+		return -1;
+	}
+}
+
 static int
 load_top(struct yr *y, struct issue *is)
 {
@@ -316,68 +367,9 @@ load_top(struct yr *y, struct issue *is)
 		return yr_err(y, start, "empty issue: 'newsletter', 'date' and "
 			      "'sections' are required");
 	mpos = yr_here(y);
-	while ((r = yr_key(y, top_keys, K_COUNT, seen, "", &k, &kpos)) == 0) {
-		switch (k) {
-		case K_NEWSLETTER:
-			r = req_string(y, "newsletter", "", &is->newsletter,
-				       &is->newsletter_pos, true);
-			break;
-		case K_DATE:
-			r = load_date(y, is);
-			break;
-		case K_SUBJECT:
-			r = opt_string(y, "subject", "", &is->subject,
-				       &is->subject_pos, true);
-			break;
-		case K_PREHEADER:
-			r = opt_string(y, "preheader", "", &is->preheader,
-				       &is->preheader_pos, true);
-			break;
-		case K_AUTHOR:
-			r = opt_string(y, "author", "", &is->author,
-				       &is->author_pos, true);
-			break;
-		case K_FROM:
-			r = opt_string(y, "from", "", &is->from, &is->from_pos,
-				       true);
-			break;
-		case K_REPLY_TO:
-			r = opt_string(y, "reply_to", "", &is->reply_to,
-				       &is->reply_to_pos, true);
-			break;
-		case K_INTRO:
-			r = opt_string(y, "intro", "", &is->intro,
-				       &is->intro_pos, false);
-			break;
-		case K_SECTIONS:
-			r = load_sections(y, is);
-			break;
-		case K_OUTRO:
-			r = opt_string(y, "outro", "", &is->outro,
-				       &is->outro_pos, false);
-			break;
-		case K_WORDS:
-			r = opt_long(y, "words", 0, "0 or more", &is->words,
-				     &is->words_pos);
-			break;
-		case K_WPM:
-			r = opt_long(y, "wpm", 1, "1 or more", &is->wpm,
-				     &is->wpm_pos);
-			break;
-		case K_SCHEDULE:
-			r = load_schedule(y, is);
-			break;
-		case K_TEMPLATE:
-			r = opt_string(y, "template", "", &is->tmpl,
-				       &is->tmpl_pos, false);
-			break;
-		case K_ID:
-			r = opt_string(y, "id", "", &is->id, &is->id_pos, true);
-			break;
-		}
-		if (r)
+	while ((r = yr_key(y, top_keys, K_COUNT, seen, "", &k, &kpos)) == 0)
+		if (load_top_value(y, is, k))
 			return -1;
-	}
 	if (r < 0)
 		return -1;
 	if (!seen[K_NEWSLETTER].line)

@@ -237,54 +237,100 @@ put_title(struct buf *b, cmark_node *n)
 	return 0;
 }
 
-/*
- * Inside an image (alt > 0) everything is the alt attribute's text: no
- * tags, breaks as spaces, as cmark's own renderer does.  An image whose
- * URL is dropped shows the same text, outside any tag.
- */
+/* Text, code spans, raw inline HTML (escaped: issue-format.md) and
+ * breaks; inside an image's alt text, no tags. */
 static int
-html_node(struct buf *b, cmark_node *n, bool enter, unsigned long *alt)
+html_leaf(struct buf *b, cmark_node *n, unsigned long alt)
 {
 	const char *lit = cmark_node_get_literal(n);
-	int level, r = 0;
-	bool safe;
 
 	switch (cmark_node_get_type(n)) {
-	case CMARK_NODE_TEXT:
 	case CMARK_NODE_CODE:
-		if (*alt || cmark_node_get_type(n) == CMARK_NODE_TEXT)
+		if (alt)
 			return put_esc_s(b, lit);
 		return buf_adds(b, "<code style=\"" MONO "font-size:0.9em;"
 				"background-color:#f3f4f6;"
 				"padding:1px 4px;\">") ||
 		       put_esc_s(b, lit) || buf_adds(b, "</code>");
-	case CMARK_NODE_HTML_INLINE:
-		/* issue-format.md: raw HTML is escaped, never passed. */
-		return put_esc_s(b, lit);
 	case CMARK_NODE_SOFTBREAK:
-		return buf_adds(b, *alt ? " " : "\n");
+		return buf_adds(b, alt ? " " : "\n");
 	case CMARK_NODE_LINEBREAK:
-		return buf_adds(b, *alt ? " " : "<br>\n");
-	case CMARK_NODE_IMAGE:
-		if (enter && (*alt)++)
-			return 0;
-		if (!enter && --*alt)
-			return 0;
-		if (!md_url_is_safe(cmark_node_get_url(n), true))
-			return 0;
-		if (enter)
-			return buf_adds(b, "<img src=\"") ||
-			       put_url_attr(b, cmark_node_get_url(n)) ||
-			       buf_adds(b, "\" alt=\"");
-		return buf_addc(b, '"') || put_title(b, n) ||
-		       buf_adds(b, " width=\"560\" style=\"display:block;"
-				"width:100%;max-width:560px;height:auto;"
-				"border:0;margin:0 0 8px 0;\">");
-	default:
-		break;
+		return buf_adds(b, alt ? " " : "<br>\n");
+	default:	/* text, inline HTML */
+		return put_esc_s(b, lit);
 	}
-	if (*alt)
+}
+
+/* An image: nested images add to the alt text only; one whose URL is
+ * unsafe shows its alt text, outside any tag. */
+static int
+html_image(struct buf *b, cmark_node *n, bool enter, unsigned long *alt)
+{
+	if (enter && (*alt)++)
 		return 0;
+	if (!enter && --*alt)
+		return 0;
+	if (!md_url_is_safe(cmark_node_get_url(n), true))
+		return 0;
+	if (enter)
+		return buf_adds(b, "<img src=\"") ||
+		       put_url_attr(b, cmark_node_get_url(n)) ||
+		       buf_adds(b, "\" alt=\"");
+	return buf_addc(b, '"') || put_title(b, n) ||
+	       buf_adds(b, " width=\"560\" style=\"display:block;"
+			"width:100%;max-width:560px;height:auto;"
+			"border:0;margin:0 0 8px 0;\">");
+}
+
+static int
+html_list(struct buf *b, cmark_node *n, bool enter)
+{
+	bool ordered = cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
+	cmark_node *p = cmark_node_parent(n);
+	bool nested = p && cmark_node_get_type(p) == CMARK_NODE_ITEM;
+	int start = cmark_node_get_list_start(n);
+
+	if (!enter)
+		return buf_adds(b, ordered ? "</ol>\n" : "</ul>\n");
+	if (buf_adds(b, ordered ? "<ol" : "<ul") ||
+	    (ordered && start != 1 && buf_printf(b, " start=\"%d\"", start)))
+		return -1;
+	/* A nested list sits close under its item's text. */
+	return buf_adds(b, nested ? " style=\"margin:8px 0 0 0;"
+			"padding-left:24px;\">\n"
+			: " style=\"margin:0 0 16px 0;padding-left:24px;\">\n");
+}
+
+static int
+html_link(struct buf *b, cmark_node *n, bool enter)
+{
+	if (!md_url_is_safe(cmark_node_get_url(n), false))
+		return 0;	/* the text alone, no link */
+	if (!enter)
+		return buf_adds(b, "</a>");
+	return buf_adds(b, "<a href=\"") ||
+	       put_url_attr(b, cmark_node_get_url(n)) ||
+	       buf_addc(b, '"') || put_title(b, n) ||
+	       buf_adds(b, " style=\"color:#1a5fb4;"
+			"text-decoration:underline;\">");
+}
+
+static int
+html_heading(struct buf *b, cmark_node *n, bool enter)
+{
+	int level = cmark_node_get_heading_level(n);
+
+	if (!enter)
+		return buf_printf(b, "</h%d>\n", level < 3 ? 3 : level);
+	return buf_printf(b, "<h%d style=\"%s\">", level < 3 ? 3 : level,
+			  heading_style(level));
+}
+
+/* Blocks and the inline containers, outside any image. */
+static int
+html_container(struct buf *b, cmark_node *n, bool enter)
+{
+	const char *lit = cmark_node_get_literal(n);
 
 	switch (cmark_node_get_type(n)) {
 	case CMARK_NODE_PARAGRAPH:
@@ -292,38 +338,15 @@ html_node(struct buf *b, cmark_node *n, bool enter, unsigned long *alt)
 			return 0;
 		return buf_adds(b, enter ? P_OPEN : "</p>\n");
 	case CMARK_NODE_HEADING:
-		level = cmark_node_get_heading_level(n);
-		level = level < 3 ? 3 : level;
-		if (!enter)
-			return buf_printf(b, "</h%d>\n", level);
-		return buf_printf(b, "<h%d style=\"%s\">", level, heading_style(
-				  cmark_node_get_heading_level(n)));
+		return html_heading(b, n, enter);
 	case CMARK_NODE_BLOCK_QUOTE:
 		if (!enter)
 			return buf_adds(b, "</blockquote>\n");
 		return buf_adds(b, "<blockquote style=\"margin:0 0 16px 0;"
 				"padding:0 0 0 16px;border-left:3px solid "
 				"#d0d7de;color:#555555;\">\n");
-	case CMARK_NODE_LIST: {
-		bool ordered =
-			cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
-		cmark_node *p = cmark_node_parent(n);
-		bool nested = p && cmark_node_get_type(p) == CMARK_NODE_ITEM;
-		int start = cmark_node_get_list_start(n);
-
-		if (!enter)
-			return buf_adds(b, ordered ? "</ol>\n" : "</ul>\n");
-		r = buf_adds(b, ordered ? "<ol" : "<ul");
-		if (!r && ordered && start != 1)
-			r = buf_printf(b, " start=\"%d\"", start);
-		/* A nested list sits close under its item's text. */
-		if (!r)
-			r = buf_adds(b, nested ? " style=\"margin:8px 0 0 0;"
-				     "padding-left:24px;\">\n"
-				     : " style=\"margin:0 0 16px 0;"
-				     "padding-left:24px;\">\n");
-		return r;
-	}
+	case CMARK_NODE_LIST:
+		return html_list(b, n, enter);
 	case CMARK_NODE_ITEM:
 		return buf_adds(b, enter ? "<li style=\"margin:0 0 8px 0;\">"
 				: "</li>\n");
@@ -345,19 +368,31 @@ html_node(struct buf *b, cmark_node *n, bool enter, unsigned long *alt)
 	case CMARK_NODE_STRONG:
 		return buf_adds(b, enter ? "<strong>" : "</strong>");
 	case CMARK_NODE_LINK:
-		safe = md_url_is_safe(cmark_node_get_url(n), false);
-		if (!safe)
-			return 0;	/* the text alone, no link */
-		if (!enter)
-			return buf_adds(b, "</a>");
-		return buf_adds(b, "<a href=\"") ||
-		       put_url_attr(b, cmark_node_get_url(n)) ||
-		       buf_addc(b, '"') || put_title(b, n) ||
-		       buf_adds(b, " style=\"color:#1a5fb4;"
-				"text-decoration:underline;\">");
+		return html_link(b, n, enter);
 	default:
 		/* document, custom nodes (never parsed from markdown) */
 		return 0;
+	}
+}
+
+/*
+ * Inside an image (alt > 0) everything is the alt attribute's text: no
+ * tags, breaks as spaces, as cmark's own renderer does.
+ */
+static int
+html_node(struct buf *b, cmark_node *n, bool enter, unsigned long *alt)
+{
+	switch (cmark_node_get_type(n)) {
+	case CMARK_NODE_TEXT:
+	case CMARK_NODE_CODE:
+	case CMARK_NODE_HTML_INLINE:
+	case CMARK_NODE_SOFTBREAK:
+	case CMARK_NODE_LINEBREAK:
+		return html_leaf(b, n, *alt);
+	case CMARK_NODE_IMAGE:
+		return html_image(b, n, enter, alt);
+	default:
+		return *alt ? 0 : html_container(b, n, enter);
 	}
 }
 
