@@ -1,9 +1,19 @@
 #include "util/buf.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The invariants every call keeps (buf.h): within the cap, room for the
+ * NUL, storage exactly when something was ever allocated. */
+#define BUF_OK(b) do { \
+		assert((b)->len <= (b)->max); \
+		assert(!(b)->data || (b)->len < (b)->alloc); \
+		assert((b)->data || ((b)->alloc == 0 && (b)->len == 0)); \
+		assert((b)->alloc <= (b)->max + 1); \
+	} while (0)
 
 void
 buf_init(struct buf *b, size_t max)
@@ -37,6 +47,7 @@ buf_reserve(struct buf *b, size_t n)
 	size_t need, a;
 	char *p;
 
+	BUF_OK(b);
 	if (n > b->max || b->len > b->max - n) {
 		errno = E2BIG;
 		return -1;
@@ -62,6 +73,7 @@ buf_reserve(struct buf *b, size_t n)
 void
 buf_setlen(struct buf *b, size_t len)
 {
+	assert(b->data ? len < b->alloc : len == 0);
 	b->len = len;
 	if (b->data)
 		b->data[len] = '\0';
@@ -76,6 +88,7 @@ buf_add(struct buf *b, const void *p, size_t n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+	BUF_OK(b);
 	return 0;
 }
 
