@@ -55,6 +55,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE IF NOT EXISTS suppression ("
 	" email TEXT PRIMARY KEY, reason TEXT NOT NULL,"
 	" added_at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 2: why an address is suppressed, in words (state/suppress.h); the
+	 * reason of the rows the documentation once told editors to insert
+	 * by hand gets its canonical name. */
+	"ALTER TABLE suppression ADD COLUMN detail TEXT;"
+	"UPDATE suppression SET reason = 'unsubscribe'"
+	" WHERE reason = 'unsubscribed';",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -20,7 +20,7 @@ import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("CREATE TABLE IF NOT EXISTS suppression (email TEXT PRIMARY KEY,"
            " reason TEXT NOT NULL, added_at INTEGER NOT NULL) WITHOUT ROWID")
-db.execute("INSERT INTO suppression VALUES ('grace@example.org', 'unsubscribed', 0)")
+db.execute("INSERT INTO suppression (email, reason, added_at) VALUES ('grace@example.org', 'unsubscribe', 0)")
 db.execute("INSERT INTO suppression VALUES ('zoe@example.net', 'bounced', 0)")
 db.commit()
 PY
@@ -42,7 +42,7 @@ grep -l "zoe@example.net\|grace@example.org" sink/* >/dev/null 2>&1
 check_grep "the send's summary counts them" "suppressed 2" err
 check_exit "ADA, in another case, suppressed too" 0 /usr/bin/python3 -c "
 import sqlite3; db = sqlite3.connect('st/state.db')
-db.execute(\"INSERT INTO suppression VALUES ('ada@example.com', 'unsubscribed', 0)\"); db.commit()"
+db.execute(\"INSERT INTO suppression (email, reason, added_at) VALUES ('ada@example.com', 'unsubscribe', 0)\"); db.commit()"
 check_exit "a dry run" 0 "$NLSEND" "$AXIOS" --list "$csv" --dry-run c.mbox --state st/state.db
 check_nogrep "ada (listed as ada@ and ADA@) is suppressed" "^To: .*ada@example.com" c.mbox
 done_testing

@@ -164,6 +164,77 @@ test_versions(void)
 	is_int(sb.st_mode & 0777, 0700, "its directory 0700");
 }
 
+struct rows {
+	char text[2048];
+	size_t n;
+};
+
+static int
+collect(void *arg, const struct suppress_row *r)
+{
+	struct rows *rs = arg;
+	size_t len = strlen(rs->text);
+
+	snprintf(rs->text + len, sizeof rs->text - len, "%s %s %lld %s|",
+		 r->email, r->reason, r->added_at, r->detail);
+	rs->n++;
+	return 0;
+}
+
+static void
+get_one(void *arg, const struct suppress_row *r)
+{
+	collect(arg, r);
+}
+
+static void
+test_suppress_writes(void)
+{
+	char path[600];
+	struct state *st = NULL;
+	struct suppress *s = NULL;
+	struct rows rs;
+	struct nl_err e;
+	int ch = -1, rm = -1, found = 0, yes = 0;
+
+	snprintf(path, sizeof path, "%s/sup.db", dir);
+	if (state_open(path, STATE_RW, &st, &e) || suppress_open(st, &s, &e)) {
+		ok(0, "open: %s", e.msg);
+		return;
+	}
+	ok(suppress_add(s, "Ada@Example.org", "unsubscribe", "one click", 100,
+			&ch, &e) == 0 && ch == 1, "add");
+	ok(suppress_add(s, "ada@example.org", "unsubscribe", NULL, 200, &ch,
+			&e) == 0 && ch == 0, "the same again changes nothing");
+	ok(suppress_add(s, "ada@example.org", "complaint", "arf", 300, &ch,
+			&e) == 0 && ch == 1, "a complaint replaces an unsubscribe");
+	ok(suppress_add(s, "ada@example.org", "unsubscribe", NULL, 400, &ch,
+			&e) == 0 && ch == 0, "an unsubscribe never replaces "
+	   "another reason");
+	ok(suppress_add(s, "bob@example.org", "hard-bounce", "550 5.1.1", 50,
+			&ch, &e) == 0 && ch == 1, "a bounce");
+	ok(suppress_add(s, "bob@example.org", "complaint", NULL, 60, &ch,
+			&e) == 0 && ch == 0, "other reasons keep the first row");
+	ok(suppress_add(s, "c@example.org", "unsubscribed", NULL, 1, &ch,
+			&e) == -1 && e.kind == NL_EDATA, "an unknown reason is "
+	   "refused (%s)", e.msg);
+	memset(&rs, 0, sizeof rs);
+	ok(suppress_each(s, collect, &rs, &e) == 0, "each");
+	is_str(rs.text, "ada@example.org complaint 300 arf|"
+	       "bob@example.org hard-bounce 50 550 5.1.1|", "the rows");
+	memset(&rs, 0, sizeof rs);
+	ok(suppress_get(s, "BOB@example.org", get_one, &rs, &found, &e) == 0 &&
+	   found && strstr(rs.text, "hard-bounce"), "get");
+	ok(suppress_remove(s, "ada@example.org", "unsubscribe", &rm, &e) == 0 &&
+	   rm == 0, "resubscribing never removes a complaint");
+	ok(suppress_remove(s, "ADA@example.org", NULL, &rm, &e) == 0 && rm == 1,
+	   "an editor removes any row");
+	suppress_has(s, "ada@example.org", &yes, &e);
+	ok(!yes, "gone");
+	suppress_close(s);
+	state_close(st);
+}
+
 static void
 test_key(void)
 {
@@ -220,6 +291,7 @@ main(void)
 	}
 	test_migrate_release(top);
 	test_versions();
+	test_suppress_writes();
 	test_key();
 	test_addr_key();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
