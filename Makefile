@@ -80,9 +80,11 @@ check-asan:
 
 install: $(B)/nlsend
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(DATADIR)/templates/default
 	install -m 755 $(B)/nlsend $(DESTDIR)$(BINDIR)/nlsend
 	install -m 644 doc/nlsend.1 $(DESTDIR)$(MANDIR)/man1/nlsend.1
+	install -m 644 doc/nlsend-issue.5 $(DESTDIR)$(MANDIR)/man5/nlsend-issue.5
 	install -m 644 $(BUILTINS) $(DESTDIR)$(DATADIR)/templates/default/
 
 clean:
