@@ -816,6 +816,12 @@ add_escaped(struct buf *b, const char *s, size_t n)
 		case '"':
 			rep = "&quot;";
 			break;
+		case '\'':
+			/* The spec allows more than & " < >; a template that
+			 * quotes an attribute with ' must not be broken out
+			 * of (HTML 5, 13.1.2.3: single-quoted attributes). */
+			rep = "&#39;";
+			break;
 		case '<':
 			rep = "&lt;";
 			break;

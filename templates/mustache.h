@@ -16,10 +16,10 @@
  *   list and map as the empty string.
  * - Sections iterate lists, push any other truthy value once; truthiness is
  *   tv_truthy() (null, false, "" and [] are false; an empty map is true).
- * - Escaping (MST_ESCAPE_HTML) replaces exactly & " < > by &amp; &quot; &lt;
- *   &gt;, as the spec expects.  Pitfall: "'" is NOT escaped, so templates
- *   must quote attribute values with double quotes.  MST_ESCAPE_NONE (the
- *   text/plain part) leaves {{name}} unescaped too.
+ * - Escaping (MST_ESCAPE_HTML) replaces & " ' < > by &amp; &quot; &#39;
+ *   &lt; &gt; (the spec requires the four besides "'" and allows more), so
+ *   that a value is safe in text and in attributes quoted either way.
+ *   MST_ESCAPE_NONE (the text/plain part) leaves {{name}} unescaped too.
  * - Standalone lines (a section, inverted, end, comment, partial or
  *   delimiter tag alone on its line, with only spaces and tabs around it)
  *   disappear with their line ending ("\n" or "\r\n").  A standalone

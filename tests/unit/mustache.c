@@ -116,8 +116,11 @@ test_escaping(void)
 	tv_map_set(&a, root, "nul", tv_null(&a));
 
 	IS_RENDER("{{x}}", NULL, root, MST_ESCAPE_HTML,
-		  "O'Brien &amp; &lt;Co&gt; &quot;q&quot; é",
-		  "HTML escapes exactly & < > \" (not ')");
+		  "O&#39;Brien &amp; &lt;Co&gt; &quot;q&quot; é",
+		  "HTML escapes & < > \" and '");
+	IS_RENDER("<a title='{{x}}'>", NULL, root, MST_ESCAPE_HTML,
+		  "<a title='O&#39;Brien &amp; &lt;Co&gt; &quot;q&quot; é'>",
+		  "a single-quoted attribute cannot be broken out of");
 	IS_RENDER("{{{x}}}|{{& x }}", NULL, root, MST_ESCAPE_HTML,
 		  "O'Brien & <Co> \"q\" é|O'Brien & <Co> \"q\" é",
 		  "triple and ampersand are raw");
@@ -131,7 +134,7 @@ test_escaping(void)
 		  "empty map is true, null false", "truthiness");
 	IS_RENDER("{{=<% %>=}}<%x%> <%{x}%> {{x}}", NULL, root,
 		  MST_ESCAPE_HTML,
-		  "O'Brien &amp; &lt;Co&gt; &quot;q&quot; é "
+		  "O&#39;Brien &amp; &lt;Co&gt; &quot;q&quot; é "
 		  "O'Brien & <Co> \"q\" é {{x}}",
 		  "set delimiters, with a triple in the new ones");
 	tv_arena_free(&a);
@@ -645,16 +648,16 @@ test_specialize_property(void)
 	stack[1] = rcpt;
 	buf_reset(&got);
 	mst_render(res[0], stack, 2, MST_ESCAPE_HTML, &got, &err);
-	r = strstr(buf_cstr(&got), "<p>Hi O'Brien &amp; &lt;Sons&gt;,</p>") &&
+	r = strstr(buf_cstr(&got), "<p>Hi O&#39;Brien &amp; &lt;Sons&gt;,</p>") &&
 	   strstr(buf_cstr(&got), "<h1>Axios &lt;China&gt; &mdash; "
 		  "2020-09-15</h1>") &&
 	   strstr(buf_cstr(&got), "<h2>1 big thing: Democracies &amp; "
 		  "China</h2>") &&
 	   strstr(buf_cstr(&got), "<h2>2. Ed Royce</h2>") &&
-	   strstr(buf_cstr(&got), "<p>VIP true #1 for o'brien@example.ie "
+	   strstr(buf_cstr(&got), "<p>VIP true #1 for o&#39;brien@example.ie "
 		  "[lead]</p>") &&
-	   strstr(buf_cstr(&got), "<i>o'brien@example.ie reads Ed Royce as "
-		  "O'Brien &amp; &lt;Sons&gt;</i>") &&
+	   strstr(buf_cstr(&got), "<i>o&#39;brien@example.ie reads Ed Royce as "
+		  "O&#39;Brien &amp; &lt;Sons&gt;</i>") &&
 	   strstr(buf_cstr(&got), "<b>x&lt;y</b>*true*<b>z</b>*true*") &&
 	   strstr(buf_cstr(&got), "<a href=\"https://x.example/u?a=1&amp;"
 		  "b=&quot;2&quot;\">") != NULL;
