@@ -1,4 +1,5 @@
 #include "compose/issue.h"
+#include "compose/markdown.h"
 #include "util/path.h"
 
 #include <assert.h>
@@ -73,6 +74,26 @@ opt_string(struct yr *y, const char *key, const char *where, char **dst,
 	if (one_line)
 		return yr_one_line(y, key, where, s, p);
 	return 0;
+}
+
+/* An image's link reaches the HTML part as an href: the scheme check of
+ * markdown links (md_url_is_safe) applies, and an unsafe one is the
+ * editor's to fix, so it is an error with its place. */
+static int
+load_href(struct yr *y, const char *where, char **dst)
+{
+	struct issue_pos pos;
+	struct yr_pos p;
+
+	if (opt_string(y, "href", where, dst, &pos, true))
+		return -1;
+	if (!*dst || md_url_is_safe(*dst, false))
+		return 0;
+	p.line = pos.line;
+	p.col = pos.col;
+	return yr_err(y, p, "'href'%s is not a link a mail client may follow "
+		      "(javascript:, vbscript:, file: and data: are refused)",
+		      where);
 }
 
 /* A required string: there, and not only white space. */
@@ -200,8 +221,7 @@ load_image(struct yr *y, struct issue_section *sec, size_t n,
 				       false);
 			break;
 		case I_HREF:
-			r = opt_string(y, "href", where, &img->href, NULL,
-				       false);
+			r = load_href(y, where, &img->href);
 			break;
 		}
 		if (r)

@@ -117,6 +117,10 @@ test_fixture_errors(void)
 	expect_err("bad-section-not-mapping.yaml", NL_EDATA,
 		   "6:5: section 2 must be a mapping (title, label, image, "
 		   "body), not a string");
+	expect_err("bad-href-javascript.yaml", NL_EDATA,
+		   "8:13: 'href' in the image of section 1 is not a link a "
+		   "mail client may follow (javascript:, vbscript:, file: and "
+		   "data: are refused)");
 	expect_err("bad-image-string.yaml", NL_EDATA,
 		   "5:12: 'image' in section 1 must be a mapping, not a "
 		   "string");
