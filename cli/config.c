@@ -22,6 +22,7 @@ enum ckind {		/* the kinds held as char * first */
 	K_SMTP_URL,		/* smtp:// or smtps:// */
 	K_HTTP_URL,		/* https:// or http:// */
 	K_PATH,			/* "~/" and relative to the config's directory */
+	K_LIST_ID,		/* RFC 2919 section 2: a dot-atom of ASCII */
 	K_RATE,			/* config_parse_rate() */
 #define K_IS_STRING(k) ((k) <= K_RATE)
 	K_CONCURRENCY,		/* 1..CONFIG_MAX_CONCURRENCY */
@@ -43,7 +44,7 @@ static const struct ckey config_keys[] = {
 	KEY(password_command, K_STRING),
 	KEY(from, K_STRING),
 	KEY(return_path, K_STRING),
-	KEY(list_id, K_STRING),
+	KEY(list_id, K_LIST_ID),
 	KEY(unsubscribe_url, K_HTTP_URL),
 	KEY(unsubscribe_mailto, K_STRING),
 	KEY(lists_dir, K_PATH),
@@ -242,11 +243,40 @@ out:
 	return r;
 }
 
+/* RFC 2919 section 2: list-id is "<" list-label "." list-id-namespace ">",
+ * both dot-atom-text (RFC 5322 section 3.2.3): atext and single dots, no
+ * dot at either end, ASCII only.  Returns the offset of the first bad
+ * byte, or -1 when s is a list id. */
+static long
+list_id_bad(const char *s)
+{
+	static const char special[] = "!#$%&'*+-/=?^_`{|}~";
+	size_t i;
+	int dots = 0;
+
+	for (i = 0; s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '.') {
+			if (i == 0 || s[i + 1] == '.' || !s[i + 1])
+				return (long)i;
+			dots++;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || (ch && strchr(special, ch))))
+			return (long)i;
+	}
+	return dots ? -1 : (long)i;
+}
+
 /* A string key's value, checked by its kind. */
 static int
 check_string(struct yr *y, struct config *c, const struct ckey *k,
 	     char **dst, struct yr_pos vpos)
 {
+	long bad;
+
 	switch (k->kind) {
 	case K_SMTP_URL:
 		if (!has_scheme(*dst, "smtp://") &&
@@ -269,6 +299,17 @@ check_string(struct yr *y, struct config *c, const struct ckey *k,
 		return 0;
 	case K_PATH:
 		return resolve_path(y, c->dir, dst);
+	case K_LIST_ID:
+		bad = list_id_bad(*dst);
+		if (bad >= 0 && !(*dst)[bad])
+			return yr_err(y, vpos, "'%s' must be LABEL.DOMAIN in "
+				      "ASCII letters, digits and dots (RFC 2919; "
+				      "it has no dot)", k->name);
+		if (bad >= 0)
+			return yr_err(y, vpos, "'%s' must be LABEL.DOMAIN in "
+				      "ASCII letters, digits and dots (RFC 2919; "
+				      "byte %ld is not)", k->name, bad + 1);
+		return 0;
 	default:
 		return 0;
 	}

@@ -181,6 +181,15 @@ test_errors(void)
 		   NL_ECONFIG, ":2:1: unknown key 'concurency'");
 	expect_err("dup.yaml", "rate: 5\nrate: 6\n", 0644, NL_ECONFIG,
 		   ":2:1: duplicate key 'rate' (first at line 1)");
+	expect_err("listid-utf8.yaml", "list_id: nouvelles.h\xc3\xa9" "bergeur.example\n",
+		   0644, NL_ECONFIG, ":1:10: 'list_id' must be LABEL.DOMAIN in "
+		   "ASCII letters, digits and dots (RFC 2919; byte 12 is not)");
+	expect_err("listid-nodot.yaml", "list_id: notes\n", 0644, NL_ECONFIG,
+		   ":1:10: 'list_id' must be LABEL.DOMAIN in ASCII letters, "
+		   "digits and dots (RFC 2919; it has no dot)");
+	expect_err("listid-space.yaml", "list_id: \"a b.example\"\n", 0644,
+		   NL_ECONFIG, ":1:10: 'list_id' must be LABEL.DOMAIN in ASCII "
+		   "letters, digits and dots (RFC 2919; byte 2 is not)");
 	expect_err("conc0.yaml", "concurrency: 0\n", 0644, NL_ECONFIG,
 		   ":1:14: 'concurrency' must be a whole number from 1 to 64");
 	expect_err("conc65.yaml", "concurrency: 65\n", 0644, NL_ECONFIG,
