@@ -1,6 +1,7 @@
 /* Sending an issue: to an mbox (--dry-run) or over SMTP.  Both sinks get
  * the bytes of the same campaign_compose(). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,22 @@ on_stop(int sig)
 
 #define IOBUF_SIZE ((size_t)1 << 20)
 
+/* The mbox holds every address and unsubscribe token of the list: made
+ * 0600 like the state database; an existing file keeps its mode. */
+static FILE *
+open_private(const char *path)
+{
+	FILE *f;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "ab");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 static int
 dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 {
@@ -53,7 +70,7 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 
 	buf_init(&msg, 0);
 	buf_init(&num, 64);
-	f = fopen(r->o->dry_run, "ab");
+	f = open_private(r->o->dry_run);
 	if (!f)
 		return nl_err_set(err, NL_ECANTCREAT, "%s: %s", r->o->dry_run,
 				  strerror(errno));
