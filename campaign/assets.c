@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mime/sniff.h"
+#include "util/path.h"
 
 int
 campaign_has_scheme(const char *url)
@@ -30,27 +32,33 @@ is_remote(const char *src)
 }
 
 /* 1 when path cannot be opened (errno says why), 0 with *data, -1 with
- * err. */
+ * err.  Only a regular file: a FIFO would block the run (and, under
+ * --due, the state lock) forever. */
 static int
 read_file(const char *path, size_t max, unsigned char **data, size_t *len,
 	  struct nl_err *err)
 {
 	struct stat st;
-	FILE *f;
-	int r = -1;
+	FILE *f = NULL;
+	int fd, r = -1;
 
-	f = fopen(path, "rb");
-	if (!f)
+	r = path_open_regular(path, &fd, &st);
+	if (r < 0)
 		return 1;
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-		nl_err_set(err, NL_ENOINPUT, "%s: not a regular file", path);
-		goto out;
-	}
+	if (r > 0)
+		return nl_err_set(err, NL_ENOINPUT, "%s: not a regular file", path);
+	r = -1;
 	if ((size_t)st.st_size > max) {
 		nl_err_set(err, NL_EDATA, "%s: image larger than %zu bytes "
 			   "(the limit for embedded images)", path, max);
 		goto out;
 	}
+	f = fdopen(fd, "rb");
+	if (!f) {
+		nl_err_set(err, NL_ENOMEM, "out of memory");
+		goto out;
+	}
+	fd = -1;
 	*data = malloc((size_t)st.st_size + 1);
 	if (!*data) {
 		nl_err_set(err, NL_ENOMEM, "out of memory");
@@ -65,7 +73,10 @@ read_file(const char *path, size_t max, unsigned char **data, size_t *len,
 	}
 	r = 0;
 out:
-	fclose(f);
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "templates/builtin.h"
 #include "util/buf.h"
+#include "util/path.h"
 
 #ifndef NL_DATADIR
 #define NL_DATADIR "/usr/local/share/nlsend"
@@ -36,15 +38,21 @@ slurp(const char *path, char **out, size_t *len, struct nl_err *err)
 	char chunk[8192];
 	size_t n;
 	FILE *f;
-	int r = -1;
+	int fd, r;
 
 	buf_init(&b, TPL_MAX_BYTES);
-	f = fopen(path, "rb");
+	/* A regular file only: a FIFO would block the run forever. */
+	r = path_open_regular(path, &fd, NULL);
+	if (r < 0 && errno == ENOENT)
+		return 1;
+	if (r)
+		return nl_err_set(err, NL_ENOINPUT, "%s: %s", path, r > 0 ?
+				  "not a regular file" : strerror(errno));
+	r = -1;
+	f = fdopen(fd, "rb");
 	if (!f) {
-		if (errno == ENOENT)
-			return 1;
-		return nl_err_set(err, NL_ENOINPUT, "%s: %s", path,
-				  strerror(errno));
+		close(fd);
+		return nl_err_set(err, NL_ENOMEM, "out of memory");
 	}
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
 		if (buf_add(&b, chunk, n)) {

@@ -1,6 +1,8 @@
 #include "util/path.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,4 +53,33 @@ mono_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+path_open_regular(const char *path, int *fd, struct stat *st)
+{
+	struct stat sb;
+	int f, fl;
+
+	*fd = -1;
+	f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (f < 0)
+		return -1;
+	if (fstat(f, &sb) != 0) {
+		close(f);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(f);
+		return 1;
+	}
+	fl = fcntl(f, F_GETFL);
+	if (fl < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		close(f);
+		return -1;
+	}
+	if (st)
+		*st = sb;
+	*fd = f;
+	return 0;
 }

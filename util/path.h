@@ -16,6 +16,13 @@ char *path_dir(const char *path);
  * last mkdir that failed for another reason than EEXIST. */
 int path_make_parents(const char *path, mode_t mode);
 
+/* Open path for reading only if it is a regular file: O_NONBLOCK for the
+ * open, so that a FIFO or a device cannot block us before the check, and
+ * blocking again for the reads.  0 with *fd (and *st when not NULL); 1
+ * when path is not a regular file (nothing left open); -1 with errno. */
+struct stat;
+int path_open_regular(const char *path, int *fd, struct stat *st);
+
 /* Seconds on the monotonic clock, for durations and rates. */
 double mono_seconds(void);
 

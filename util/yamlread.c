@@ -1,4 +1,5 @@
 #include "util/yamlread.h"
+#include "util/path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,19 +107,22 @@ yr_open(struct yr *y, const char *path, size_t max, enum nl_errkind kind,
 	y->err = err;
 	buf_init(&b, max);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb)) {
-		nl_err_set(err, NL_ENOINPUT, "%s: %s", path, strerror(errno));
+	/* A regular file only: a FIFO would block the run (under --due,
+	 * with the state lock held) until someone writes to it. */
+	r = path_open_regular(path, &fd, &sb);
+	if (r) {
+		nl_err_set(err, NL_ENOINPUT, "%s: %s", path, r < 0 ?
+			   strerror(errno) : stat(path, &sb) == 0 &&
+			   S_ISDIR(sb.st_mode) ? strerror(EISDIR) :
+			   "not a regular file");
+		r = -1;
 		goto out;
 	}
-	if (S_ISDIR(sb.st_mode)) {
-		nl_err_set(err, NL_ENOINPUT, "%s: %s", path, strerror(EISDIR));
-		goto out;
-	}
+	r = -1;
 	if (st)
 		*st = sb;
-	/* One allocation for a regular file; the cap still rules. */
-	if (S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	/* One allocation; the cap still rules. */
+	if (sb.st_size > 0 &&
 	    (uintmax_t)sb.st_size <= max)
 		(void)buf_reserve(&b, (size_t)sb.st_size);
 	for (;;) {
