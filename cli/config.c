@@ -1,4 +1,5 @@
 #include "cli/config.h"
+#include "cli/secret.h"
 #include "util/path.h"
 
 #include <errno.h>
@@ -445,12 +446,15 @@ config_load(const char *path, struct config **out, struct nl_err *err)
 		goto out;
 	/* As msmtp and fetchmail do: a password others can read is no
 	 * secret, so refuse to run until the mode is fixed. */
-	if (c->password && (st.st_mode & 077)) {
+	if ((c->password || secret_url_has_password(c->smtp)) &&
+	    (st.st_mode & 077)) {
 		nl_err_set(err, NL_ECONFIG, "%s: holds a password but is "
 			   "readable by others (chmod 600 %s)", c->path,
 			   c->path);
 		goto out;
 	}
+	if (c->password || secret_url_has_password(c->smtp))
+		secret_protect();
 	*out = c;
 	c = NULL;
 	r = 0;

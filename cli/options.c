@@ -1,4 +1,5 @@
 #include "cli/options.h"
+#include "cli/secret.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -230,6 +231,12 @@ check_args(struct options *o, int argc, char **argv, struct nl_err *err)
 	if (o->quiet && o->verbose)
 		return nl_err_set(err, NL_EUSAGE, "--quiet and --verbose exclude "
 				  "each other");
+	if (o->smtp && secret_url_has_password(o->smtp))
+		return nl_err_set(err, NL_EUSAGE, "--smtp: a password in the URL "
+				  "is visible to every user of this machine (ps): "
+				  "put it in the config (mode 0600), "
+				  "password_command, NLSEND_SMTP_PASSWORD or "
+				  "~/.netrc");
 	if (o->resend && o->retry_failed)
 		return nl_err_set(err, NL_EUSAGE, "--resend and --retry-failed "
 				  "exclude each other");

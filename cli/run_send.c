@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -268,6 +269,24 @@ conclude(struct run *r, int rc, struct journal *j, const char *id,
 	return 0;
 }
 
+/* AUTH without TLS hands the password to whoever is on the path: only to
+ * a relay on this machine (RFC 4954 section 4: a client should not send
+ * a password over an unprotected channel). */
+static int
+cleartext_auth(struct run *r, struct nl_err *err)
+{
+	const char *url = r->o->smtp ? r->o->smtp : r->cfg->smtp;
+
+	if (r->o->tls != 0 || strncasecmp(url, "smtps:", 6) == 0 ||
+	    secret_url_is_loopback(url))
+		return 0;
+	if (!r->cfg->user && !secret_url_has_password(url))
+		return 0;
+	return nl_err_set(err, NL_ECONFIG, "--tls=no with a login: the "
+			  "password would cross the network in clear; use TLS, "
+			  "or --tls=no only with a relay on localhost");
+}
+
 static int
 send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 	  struct nl_err *err)
@@ -289,6 +308,8 @@ send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 			   "smtp: in the config (or --dry-run FILE)");
 		goto out;
 	}
+	if (cleartext_auth(r, err))
+		goto out;
 	if (o->test_addr && addr_check(o->test_addr, why, sizeof why)) {
 		nl_err_set(err, NL_EUSAGE, "--test %s: %s", o->test_addr, why);
 		goto out;

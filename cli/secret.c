@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+
+#include <curl/curl.h>
 
 
 int
@@ -44,6 +47,58 @@ secret_password(const struct config *cfg, char **out, struct nl_err *err)
 	} else {
 		return 0;
 	}
-	return *out ? 0 : nl_err_set(err, NL_ENOMEM, "out of memory");
+	if (!*out)
+		return nl_err_set(err, NL_ENOMEM, "out of memory");
+	secret_protect();
+	return 0;
+}
+
+void
+secret_protect(void)
+{
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* A part of url (curl's URL parser), or NULL; curl_free() it. */
+static char *
+url_part(const char *url, CURLUPart what)
+{
+	CURLU *u;
+	char *part = NULL;
+
+	if (!url || !(u = curl_url()))
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ||
+	    curl_url_get(u, what, &part, 0))
+		part = NULL;
+	curl_url_cleanup(u);
+	return part;
+}
+
+int
+secret_url_has_password(const char *url)
+{
+	char *pw = url_part(url, CURLUPART_PASSWORD);
+	int yes = pw != NULL;
+
+	if (pw) {
+		explicit_bzero(pw, strlen(pw));
+		curl_free(pw);
+	}
+	return yes;
+}
+
+int
+secret_url_is_loopback(const char *url)
+{
+	char *host = url_part(url, CURLUPART_HOST);
+	int yes;
+
+	if (!host)
+		return 0;
+	yes = strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	      strncmp(host, "127.", 4) == 0;
+	curl_free(host);
+	return yes;
 }
 

@@ -17,4 +17,17 @@
 
 int secret_password(const struct config *cfg, char **out, struct nl_err *err);
 
+/* 1 when the URL carries a password (smtp://user:pw@host): then it is a
+ * secret like `password`, and the command line must never hold it (every
+ * user's ps(1) reads argv). */
+int secret_url_has_password(const char *url);
+
+/* 1 when the URL's host is this machine (localhost, 127.0.0.0/8, ::1):
+ * the only place a password may travel without TLS. */
+int secret_url_is_loopback(const char *url);
+
+/* Once a secret is in memory: no core dump, no ptrace by other users
+ * (prctl PR_SET_DUMPABLE 0, Linux). */
+void secret_protect(void);
+
 #endif

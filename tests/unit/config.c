@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +268,36 @@ test_errors(void)
 			 tmpdir);
 		expect_err("pw604.yaml", "password: hunter2\n", 0604,
 			   NL_ECONFIG, rest);
+		/* A password inside the URL is a password too. */
+		snprintf(rest, sizeof rest, ": holds a password but is "
+			 "readable by others (chmod 600 %s/pw-url.yaml)",
+			 tmpdir);
+		expect_err("pw-url.yaml", "smtp: smtps://ada:hunter2@m.example\n",
+			   0644, NL_ECONFIG, rest);
 	}
+}
+
+/* First of all: nothing before it may have held a password. */
+static void
+test_dumpable(void)
+{
+	struct config *c = NULL;
+	struct nl_err e;
+	const char *p = write_cfg("user-url.yaml",
+				  "smtp: smtps://ada@m.example\n", 0644);
+
+	ok(config_load(p, &c, &e) == 0, "a user without a password in "
+	   "the URL needs no 0600");
+	config_free(c);
+	ok(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1, "no secret: the "
+	   "process may dump core");
+	p = write_cfg("pw-url-600.yaml",
+		      "smtp: smtps://ada:hunter2@m.example\n", 0600);
+	c = NULL;
+	ok(config_load(p, &c, &e) == 0, "the URL password in a 0600 file");
+	config_free(c);
+	ok(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0, "once a password "
+	   "is held the process is not dumpable (no core with it)");
 }
 
 static void
@@ -424,6 +454,7 @@ main(void)
 		diag("mkdtemp: %s", strerror(errno));
 		return 1;
 	}
+	test_dumpable();
 	test_full();
 	test_values();
 	test_errors();
