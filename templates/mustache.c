@@ -694,6 +694,7 @@ struct rstate {
 	size_t depth;
 	unsigned partials;	/* partials being expanded */
 	unsigned nest;		/* blocks being rendered */
+	unsigned long work;	/* nodes visited, against MST_MAX_WORK */
 	const struct tv *stack[MST_MAX_STACK];
 };
 
@@ -732,6 +733,7 @@ rstate_init(struct rstate *st, const struct mst *root,
 	st->err = err;
 	st->partials = 0;
 	st->nest = 0;
+	st->work = 0;
 	if (depth > MST_MAX_STACK)
 		return nl_err_set(err, NL_EDATA, "%s: context stack of %zu "
 				  "entries is deeper than %d", root->name,
@@ -768,6 +770,10 @@ push_captured(struct rstate *st, const struct mst *u, const struct node *nd)
 static int
 enter(struct rstate *st, const struct mst *u, const struct node *nd)
 {
+	if (st->work > MST_MAX_WORK)
+		return rerr(st, u, nd, "rendering takes more than %lu steps "
+			    "(sections nested over lists multiply their work)",
+			    (unsigned long)MST_MAX_WORK);
 	if (st->nest >= MST_MAX_STACK)
 		return rerr(st, u, nd, "blocks nested deeper than %d",
 			    MST_MAX_STACK);
@@ -950,6 +956,7 @@ render_block(struct rstate *st, const struct mst *u, size_t from, size_t to)
 
 	while (i < to && !r) {
 		nd = &u->nodes[i];
+		st->work++;
 		switch (nd->kind) {
 		case N_TEXT:
 			if (buf_add(st->out, u->src + nd->off, nd->len))
@@ -1218,6 +1225,7 @@ copy_block(struct sstate *ss, const struct mst *u, size_t from, size_t to,
 
 	while (i < to && !r) {
 		nd = &u->nodes[i];
+		ss->rs.work++;
 		switch (nd->kind) {
 		case N_TEXT:
 			r = res_text(ss, lv, u->src + nd->off, nd->len);
@@ -1336,6 +1344,7 @@ spec_block(struct sstate *ss, const struct mst *u, size_t from, size_t to,
 
 	while (i < to && !r) {
 		nd = &u->nodes[i];
+		ss->rs.work++;
 		switch (nd->kind) {
 		case N_TEXT:
 			r = res_text(ss, lv, u->src + nd->off, nd->len);

@@ -59,8 +59,9 @@
  * end section, bad delimiters, sections nested deeper than MST_MAX_NEST,
  * source larger than MST_MAX_SOURCE (naming the limit), partial recursion
  * deeper than MST_MAX_PARTIAL_DEPTH, context stack or blocks nested deeper
- * than MST_MAX_STACK.  A loader's error is passed on as it is.  A full
- * output buffer (its cap) or a failed allocation is NL_ENOMEM.  On error
+ * than MST_MAX_STACK, more than MST_MAX_WORK steps (at the section that
+ * went over, with the template's name and line).  A loader's error is
+ * passed on as it is.  A full output buffer (its cap) or a failed allocation is NL_ENOMEM.  On error
  * the output buffer is restored to its length before the call.
  *
  * Speed: a template is compiled into a node array (text ranges, tags,
@@ -86,6 +87,10 @@
 #define MST_MAX_PARTIAL_DEPTH 100
 /* Context stack entries (and nested blocks) while rendering. */
 #define MST_MAX_STACK 1024
+/* Nodes one rendering (or specialisation) may visit: sections nested over
+ * lists multiply, and 40 levels over two items would run for days with
+ * no output to hit a cap.  A newsletter's template visits thousands. */
+#define MST_MAX_WORK 20000000UL
 
 struct mst;			/* a compiled template; immutable after compile */
 

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "templates/mustache.h"
 #include "templates/value.h"
 #include "tests/tap.h"
+#include "util/path.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -362,6 +364,58 @@ test_deep_blocks(void)
 		diag("%s", got);
 	free(got);
 	buf_free(&src);
+	tv_arena_free(&a);
+}
+
+/* 40 sections nested over a list of two with an empty body: 2^40 passes
+ * that write nothing, so no output cap ends them; the work budget does,
+ * at once, with the template's name and line.  alarm(): a regression
+ * fails instead of hanging. */
+static void
+test_work_budget(void)
+{
+	struct tv_arena a;
+	struct tv *root, *two;
+	const struct tv *stack[1];
+	struct mst *t = NULL, *res = NULL;
+	struct nl_err err;
+	struct buf src, out;
+	double t0;
+	int i, r;
+
+	tv_arena_init(&a, 0);
+	buf_init(&src, 0);
+	buf_init(&out, 0);
+	root = tv_map(&a);
+	two = tv_list(&a);
+	tv_list_push(&a, two, tv_strz(&a, "x"));
+	tv_list_push(&a, two, tv_strz(&a, "y"));
+	tv_map_set(&a, root, "a", two);
+	buf_adds(&src, "line one\n");
+	for (i = 0; i < 40; i++)
+		buf_adds(&src, "{{#a}}");
+	for (i = 0; i < 40; i++)
+		buf_adds(&src, "{{/a}}");
+	alarm(60);
+	t0 = mono_seconds();
+	r = mst_compile(src.data, src.len, "deep.mustache", NULL, NULL, &t,
+			&err) ||
+	    (stack[0] = root, mst_render(t, stack, 1, MST_ESCAPE_HTML, &out,
+					 &err));
+	ok(r && err.kind == NL_EDATA && strstr(err.msg, "deep.mustache:2:") &&
+	   strstr(err.msg, "more than 20000000 steps"), "rendering has a work "
+	   "budget (%s)", err.msg);
+	ok(mono_seconds() - t0 < 30, "and ends within seconds (%.1f s)",
+	   mono_seconds() - t0);
+	nl_err_clear(&err);
+	r = mst_specialize(t, stack, 1, MST_ESCAPE_HTML, NULL, &res, &err);
+	ok(r && strstr(err.msg, "more than 20000000 steps"), "so has "
+	   "specialising (%s)", err.msg);
+	alarm(0);
+	mst_free(res);
+	mst_free(t);
+	buf_free(&src);
+	buf_free(&out);
 	tv_arena_free(&a);
 }
 
@@ -867,6 +921,7 @@ main(void)
 	test_size_limit();
 	test_partials();
 	test_deep_blocks();
+	test_work_budget();
 	test_output();
 	test_items();
 	test_specialize_property();
