@@ -12,6 +12,7 @@
 
 #include "util/buf.h"
 #include "util/path.h"
+#include "util/report.h"
 
 struct state {
 	sqlite3 *db;
@@ -162,6 +163,153 @@ setup_rw(struct state *st, struct nl_err *err)
 		    "PRAGMA wal_autocheckpoint=8000;", "set up", err);
 }
 
+/* What the file's first 100 bytes say (https://sqlite.org/fileformat.html,
+ * 1.3): a database starts with its magic, and its page size times its
+ * page count is its length, unless a WAL beside it holds newer pages.  A
+ * file that fails either is not taken for an empty state: that would
+ * send to everyone again. */
+static int
+check_header(const char *path, struct nl_err *err)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char h[100];
+	struct stat sb, wal;
+	struct buf wpath;
+	unsigned long psize, pages;
+	ssize_t n;
+	int fd, has_wal;
+
+	if (stat(path, &sb) != 0 || sb.st_size == 0)
+		return 0;	/* a new database */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nl_err_set(err, NL_EIO, "%s: %s", path, strerror(errno));
+	n = read(fd, h, sizeof h);
+	close(fd);
+	if (n != (ssize_t)sizeof h || memcmp(h, magic, sizeof magic) != 0)
+		return nl_err_set(err, NL_EIO, "%s: not an SQLite database (a "
+				  "damaged or foreign file): refusing to treat "
+				  "it as an empty state", path);
+	psize = (unsigned long)h[16] << 8 | h[17];
+	if (psize == 1)
+		psize = 65536;
+	pages = (unsigned long)h[28] << 24 | (unsigned long)h[29] << 16 |
+		(unsigned long)h[30] << 8 | h[31];
+	buf_init(&wpath, 4096);
+	has_wal = buf_printf(&wpath, "%s-wal", path) == 0 &&
+		  stat(wpath.data, &wal) == 0 && wal.st_size > 0;
+	buf_free(&wpath);
+	/* The in-header size counts only when it is valid (offset 92 equals
+	 * the change counter at 24). */
+	if (!has_wal && memcmp(h + 24, h + 92, 4) == 0 && pages &&
+	    (unsigned long long)psize * pages > (unsigned long long)sb.st_size)
+		return nl_err_set(err, NL_EIO, "%s: truncated (%lld bytes of "
+				  "%llu): restore it from a backup", path,
+				  (long long)sb.st_size,
+				  (unsigned long long)psize * pages);
+	return 0;
+}
+
+/* A file of the state that lets others in is tightened to 0600 and said
+ * so: it names every subscriber.  A missing file is fine. */
+int
+state_tighten_file(const char *path, struct nl_err *err)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0 || !(sb.st_mode & 077))
+		return 0;
+	if (chmod(path, 0600) != 0)
+		return nl_err_set(err, NL_ECANTCREAT, "%s: mode %04o, and it "
+				  "cannot be made 0600: %s", path,
+				  (unsigned)(sb.st_mode & 07777), strerror(errno));
+	nl_reportf("%s: mode %04o tightened to 0600: it names every "
+		   "subscriber", path, (unsigned)(sb.st_mode & 07777));
+	return 0;
+}
+
+/*
+ * The database and its companions are tightened (state_tighten_file).
+ * The directory is nlsend's own when it is the default one (named
+ * "nlsend", made 0700): tightened like the files.  Any other directory
+ * is the user's to choose, but one that anybody may write to without
+ * the sticky bit lets anybody replace the database: refused.
+ */
+static int
+tighten(const char *path, struct nl_err *err)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", ".lock" };
+	struct stat sb;
+	struct buf b;
+	char *dir = path_dir(path);
+	const char *base;
+	size_t i;
+	int rc = 0;
+
+	if (!dir)
+		return nl_err_set(err, NL_ENOMEM, "out of memory");
+	base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	if (stat(dir, &sb) == 0 && strcmp(base, "nlsend") == 0 &&
+	    (sb.st_mode & 077) && sb.st_uid == geteuid()) {
+		if (chmod(dir, 0700) != 0)
+			rc = nl_err_set(err, NL_ECANTCREAT, "%s: %s", dir,
+					strerror(errno));
+		else
+			nl_reportf("%s: mode %04o tightened to 0700: the state "
+				   "directory names every subscriber", dir,
+				   (unsigned)(sb.st_mode & 07777));
+	} else if (stat(dir, &sb) == 0 && (sb.st_mode & S_IWOTH) &&
+		   !(sb.st_mode & S_ISVTX)) {
+		rc = nl_err_set(err, NL_ECONFIG, "%s: anybody may write to the "
+				"state's directory (mode %04o) and replace the "
+				"database: chmod o-w it or choose another --state",
+				dir, (unsigned)(sb.st_mode & 07777));
+	}
+	buf_init(&b, 4096);
+	for (i = 0; !rc && i < sizeof sfx / sizeof sfx[0]; i++) {
+		buf_reset(&b);
+		if (buf_printf(&b, "%s%s", path, sfx[i]))
+			rc = nl_err_set(err, NL_ENOMEM, "out of memory");
+		else
+			rc = state_tighten_file(b.data, err);
+	}
+	buf_free(&b);
+	free(dir);
+	return rc;
+}
+
+/* Another program's database: marked as someone else's, or unmarked with
+ * tables that are not ours. */
+static int
+check_ours(struct state *st, struct nl_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int app, r, foreign = 0;
+
+	if (pragma_int(st, "PRAGMA application_id", &app, err))
+		return -1;
+	if (app != 0 && app != STATE_APP_ID)
+		foreign = 1;
+	else if (app == 0 && st->version == 0) {
+		if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master"
+				       " WHERE type = 'table' AND name NOT IN"
+				       " ('delivery', 'issue_done', 'suppression')"
+				       " AND name NOT LIKE 'sqlite_%'", -1, &s,
+				       NULL) != SQLITE_OK)
+			return state_dberr(st, err, "read the schema");
+		r = sqlite3_step(s);
+		foreign = r == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+		sqlite3_finalize(s);
+		if (r != SQLITE_ROW)
+			return state_dberr(st, err, "read the schema");
+	}
+	if (foreign)
+		return nl_err_set(err, NL_ECONFIG, "%s: an SQLite database of "
+				  "another program, not nlsend's state: give "
+				  "--state a path of its own", st->path);
+	return 0;
+}
+
 /* Create the file ourselves so that it is 0600 from its first byte;
  * SQLite gives the -wal and -shm files the same mode. */
 static int
@@ -191,7 +339,8 @@ state_open(const char *path, enum state_mode mode, struct state **out,
 	*out = NULL;
 	if (mode == STATE_RO && stat(path, &sb) != 0)
 		return 0;
-	if (mode == STATE_RW && create_file(path, err))
+	if (check_header(path, err) ||
+	    (mode == STATE_RW && (tighten(path, err) || create_file(path, err))))
 		return -1;
 	st = calloc(1, sizeof *st);
 	if (!st || !(st->path = strdup(path))) {
@@ -205,7 +354,8 @@ state_open(const char *path, enum state_mode mode, struct state **out,
 		goto out;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (pragma_int(st, "PRAGMA user_version", &st->version, err))
+	if (pragma_int(st, "PRAGMA user_version", &st->version, err) ||
+	    check_ours(st, err))
 		goto out;
 	if (st->version > NMIGRATIONS) {
 		nl_err_set(err, NL_ECONFIG, "%s: made by a newer nlsend (schema "

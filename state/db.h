@@ -17,6 +17,14 @@
  * versioning: its tables, where present, are those of version 1.
  * PRAGMA application_id marks the file as nlsend's (STATE_APP_ID).
  *
+ * Refused, never taken for an empty state (which would send to everyone
+ * again): a file that is not an SQLite database or is shorter than its
+ * header says (NL_EIO), another program's database (NL_ECONFIG: marked
+ * with another application_id, or unmarked with tables that are not
+ * ours), a directory anybody may write to (NL_ECONFIG).  A state file
+ * others may read is tightened to 0600, the default state directory to
+ * 0700, and that is reported.
+ *
  * Modes: STATE_RW creates a missing file (mode 0600 from its first byte,
  * its missing parent directories 0700: it names every subscriber), sets
  * WAL mode with synchronous=NORMAL (a commit survives the death of the
@@ -67,6 +75,11 @@ int state_latest_version(void);
 
 /* "FILE: WHAT: sqlite's message" as NL_EIO; returns -1. */
 int state_dberr(struct state *st, struct nl_err *err, const char *what);
+
+/* A file of the state (the database, its -wal and -shm, the lock, the
+ * unsubscribe key) whose mode lets group or others in is made 0600, and
+ * that is reported (util/report.h).  Missing: nothing to do. */
+int state_tighten_file(const char *path, struct nl_err *err);
 
 /* The path of a file kept beside the database ("DIR/NAME"), appended to
  * out (util/buf.h); -1 when out is full. */

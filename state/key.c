@@ -64,6 +64,8 @@ state_key(const char *db_path, char **key, size_t *len, struct nl_err *err)
 		nl_err_set(err, NL_ENOMEM, "%s: path too long", db_path);
 		goto out;
 	}
+	if (state_tighten_file(path.data, err))
+		goto out;
 	fd = open(path.data, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		if (create_key(path.data, err))
