@@ -12,6 +12,7 @@
 #include "cli/config.h"
 #include "cli/options.h"
 #include "lists/list.h"
+#include "lists/recipients.h"
 #include "send/deliver.h"
 
 struct run {
@@ -40,23 +41,28 @@ int run_due(struct run *r, struct nl_err *err);
 int run_send_verb(struct run *r, struct nl_err *err);
 
 /*
- * The recipients of a run: every --list resolved and merged (bad rows are
- * reported on stderr as "nlsend: FILE:LINE: reason"), minus the
+ * The audience of a run (cli/audience.c): every --list resolved and merged
+ * (bad rows reported on stderr as "nlsend: FILE:LINE: reason"), minus the
  * suppression list of the state database st (NULL: none yet), which must
- * outlive them.
+ * outlive it.  rc.filtered counts the suppressed.
  */
 struct state;
-struct recipients {
-	struct lists *l;
+struct audience {
+	struct recipients rc;
 	struct suppress *sup;
-	unsigned long suppressed;
 };
-int recipients_open(struct run *r, struct state *st, struct recipients *rc,
-		    struct nl_err *err);
+int audience_open(struct run *r, struct state *st, struct audience *a,
+		  struct nl_err *err);
 /* As lists_next(): 1, 0 at the end, -1 on error. */
-int recipients_next(struct recipients *rc, struct subscriber *s,
-		    struct nl_err *err);
-void recipients_close(struct recipients *rc);
+int audience_next(struct audience *a, struct subscriber *s,
+		  struct nl_err *err);
+void audience_close(struct audience *a);
+/* The first subscriber of the lists (a deep copy, extra columns
+ * included: free() it), or NULL with 0 when there is none; *n counts them
+ * all.  For previews, checks and --test, so that they show what is sent. */
+int audience_first(struct run *r, struct subscriber **first,
+		   unsigned long *n, struct nl_err *err);
+
 /* Options for campaign_open() that follow from the run. */
 void run_campaign_opts(const struct run *r, struct campaign_opts *co);
 /* campaign_open() with the settings of the config and the unsubscribe key

@@ -59,7 +59,7 @@ open_private(const char *path)
 static int
 dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 {
-	struct recipients rs = {0};
+	struct audience rs;
 	struct state *st = NULL;
 	struct subscriber s;
 	struct buf msg, num;
@@ -80,10 +80,11 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 	iobuf = malloc(IOBUF_SIZE);
 	if (iobuf)
 		setvbuf(f, iobuf, _IOFBF, IOBUF_SIZE);
+	memset(&rs, 0, sizeof rs);
 	if (state_open(r->state_path, STATE_RO, &st, err) ||
-	    recipients_open(r, st, &rs, err))
+	    audience_open(r, st, &rs, err))
 		goto out;
-	while ((got = recipients_next(&rs, &s, err)) == 1) {
+	while ((got = audience_next(&rs, &s, err)) == 1) {
 		buf_reset(&msg);
 		if (campaign_compose(c, &s, &msg, err) ||
 		    mbox_append(f, campaign_return_path(c), r->now, msg.data,
@@ -106,9 +107,9 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 		nl_reportf("wrote %s message%s to %s, skipped %lu "
 			"bad row%s, %lu duplicate%s, suppressed %lu in %.1f s",
 			buf_cstr(&num), n == 1 ? "" : "s", r->o->dry_run,
-			lists_skipped(rs.l), lists_skipped(rs.l) == 1 ? "" : "s",
-			lists_duplicates(rs.l),
-			lists_duplicates(rs.l) == 1 ? "" : "s", rs.suppressed,
+			lists_skipped(rs.rc.l), lists_skipped(rs.rc.l) == 1 ? "" : "s",
+			lists_duplicates(rs.rc.l),
+			lists_duplicates(rs.rc.l) == 1 ? "" : "s", rs.rc.filtered,
 			mono_seconds() - t0);
 	}
 	rc = 0;
@@ -116,7 +117,7 @@ out:
 	if (fclose(f) && rc == 0)
 		rc = nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run, strerror(errno));
 	free(iobuf);
-	recipients_close(&rs);
+	audience_close(&rs);
 	state_close(st);
 	buf_free(&msg);
 	buf_free(&num);
@@ -125,11 +126,10 @@ out:
 
 struct source {
 	struct campaign *c;
-	struct recipients rs;
-	/* --test: one subscriber, personalised as the first of the lists */
-	const char *test_addr;
-	struct subscriber test;
-	char *test_name;
+	struct audience rs;
+	/* --test: one subscriber, personalised as the first of the lists
+	 * (name and columns), addressed to the --test address */
+	struct subscriber *test;
 	int test_done;
 };
 
@@ -138,14 +138,14 @@ src_next(void *arg, struct subscriber *s, struct nl_err *err)
 {
 	struct source *src = arg;
 
-	if (src->test_addr) {
+	if (src->test) {
 		if (src->test_done)
 			return 0;
 		src->test_done = 1;
-		*s = src->test;
+		*s = *src->test;
 		return 1;
 	}
-	return recipients_next(&src->rs, s, err);
+	return audience_next(&src->rs, s, err);
 }
 
 static int
@@ -160,25 +160,22 @@ src_compose(void *arg, const struct subscriber *s, struct buf *out,
 static int
 test_recipient(struct run *r, struct source *src, struct nl_err *err)
 {
+	static const struct subscriber none = {
+		.email = "", .name = "", .file = "--test",
+	};
 	struct subscriber first;
-	int got;
+	int got = 0;
 
-	memset(&src->test, 0, sizeof src->test);
-	src->test.email = r->o->test_addr;
-	src->test.name = "";
-	src->test.file = "--test";
-	if (src->rs.l) {
-		got = recipients_next(&src->rs, &first, err);
+	if (src->rs.rc.l) {
+		got = audience_next(&src->rs, &first, err);
 		if (got < 0)
 			return -1;
-		if (got == 1) {
-			src->test_name = strdup(first.name ? first.name : "");
-			if (!src->test_name)
-				return nl_err_set(err, NL_ENOMEM, "out of memory");
-			src->test.name = src->test_name;
-		}
 	}
-	src->test_addr = r->o->test_addr;
+	src->test = subscriber_copy(got == 1 ? &first : &none);
+	if (!src->test)
+		return nl_err_set(err, NL_ENOMEM, "out of memory");
+	src->test->email = r->o->test_addr;
+	src->test->file = "--test";
 	return 0;
 }
 
@@ -324,7 +321,7 @@ send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 		       &state, err) ||
 	    (!o->test_addr && journal_open(state, &j, err)))
 		goto out;
-	if ((o->nlists && recipients_open(r, state, &src.rs, err)) ||
+	if ((o->nlists && audience_open(r, state, &src.rs, err)) ||
 	    (o->test_addr && test_recipient(r, &src, err)))
 		goto out;
 	if (j)
@@ -335,15 +332,15 @@ send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 	ds.compose = src_compose;
 	ds.arg = &src;
 	rc = deliver_run(&dc, &ds, &res->st, err);
-	res->st.suppressed = src.rs.suppressed;
+	res->st.suppressed = src.rs.rc.filtered;
 	rc = conclude(r, rc, j, campaign_id(c), res, err);
 out:
 	if (password) {
 		explicit_bzero(password, strlen(password));
 		free(password);
 	}
-	free(src.test_name);
-	recipients_close(&src.rs);
+	free(src.test);
+	audience_close(&src.rs);
 	journal_close(j);
 	state_close(state);
 	state_unlock(lockfd);

@@ -297,11 +297,82 @@ trim(char *s)
 	s[e - b] = '\0';
 }
 
+/* The first '<' outside quoted strings and comments opens the angle-addr
+ * (RFC 5322 section 3.4); e when there is none. */
+static size_t
+find_angle(const char *s, size_t b, size_t e)
+{
+	size_t lt;
+
+	for (lt = b; lt < e; lt++) {
+		if (s[lt] == '"' || s[lt] == '(')
+			lt = skip_quoted(s, lt, e) - 1;
+		else if (s[lt] == '<')
+			break;
+	}
+	return lt;
+}
+
+/* The display name before s[lt] ('<'), unquoted and decoded by libetpan,
+ * else taken literally; checked.  0 with *nm, or -1 with why. */
+static int
+display_name(const char *s, size_t b, size_t lt, size_t e, const char *ad,
+	     char **nm, char *why, size_t whylen)
+{
+	size_t i;
+
+	for (i = lt; i > b && is_wsp(s[i - 1]); i--)
+		;
+	if (i == b)
+		*nm = strdup("");
+	else if (!(*nm = etpan_name(s + b, e - b, ad)))
+		*nm = literal_name(s + b, i - b);
+	if (!*nm) {
+		errno = ENOMEM;
+		return fail(why, whylen, "out of memory");
+	}
+	trim(*nm);
+	if (utf8_invalid_offset(*nm, strlen(*nm)) != strlen(*nm))
+		/* an encoded word in a charset that did not convert */
+		return fail(why, whylen, "invalid UTF-8");
+	return addr_check_name(*nm, why, whylen);
+}
+
+/* "Name <addr>" from s[b..e), lt the '<': the address inside the
+ * brackets, then the name before them. */
+static int
+angle_mailbox(const char *s, size_t b, size_t lt, size_t e, char **nm,
+	      char **ad, char *why, size_t whylen)
+{
+	size_t gt, ab, ae;
+
+	for (gt = lt + 1; gt < e && s[gt] != '>'; gt++)
+		if (s[gt] == '"')
+			gt = skip_quoted(s, gt, e) - 1;
+	if (gt >= e)
+		return fail(why, whylen, "no closing '>'");
+	if (gt + 1 != e)
+		return fail(why, whylen, "text after the address");
+	/* CFWS may surround the addr-spec inside the brackets. */
+	for (ab = lt + 1; ab < gt && is_wsp(s[ab]); ab++)
+		;
+	for (ae = gt; ae > ab && is_wsp(s[ae - 1]); ae--)
+		;
+	*ad = dupn(s + ab, ae - ab);
+	if (!*ad) {
+		errno = ENOMEM;
+		return fail(why, whylen, "out of memory");
+	}
+	if (addr_check(*ad, why, whylen))
+		return -1;
+	return display_name(s, b, lt, e, *ad, nm, why, whylen);
+}
+
 int
 addr_parse_mailbox(const char *s, char **name, char **addr, char *why,
 		   size_t whylen)
 {
-	size_t b = 0, e, i, lt, gt, ab, ae;
+	size_t b = 0, e, lt;
 	char *nm = NULL, *ad = NULL;
 	int r = -1;
 
@@ -319,71 +390,26 @@ addr_parse_mailbox(const char *s, char **name, char **addr, char *why,
 		b++;
 	while (e > b && is_wsp(s[e - 1]))
 		e--;
-	/* The first '<' outside quoted strings and comments opens the
-	 * angle-addr (RFC 5322 section 3.4). */
-	for (lt = b; lt < e; lt++) {
-		if (s[lt] == '"' || s[lt] == '(')
-			lt = skip_quoted(s, lt, e) - 1;
-		else if (s[lt] == '<')
-			break;
-	}
-	if (lt >= e) {
+	lt = find_angle(s, b, e);
+	if (lt < e) {
+		if (angle_mailbox(s, b, lt, e, &nm, &ad, why, whylen))
+			goto out;
+	} else {
 		/* A bare addr-spec. */
 		ad = dupn(s + b, e - b);
 		nm = strdup("");
-		if (!ad || !nm)
-			goto nomem;
+		if (!ad || !nm) {
+			errno = ENOMEM;
+			fail(why, whylen, "out of memory");
+			goto out;
+		}
 		if (addr_check(ad, why, whylen))
 			goto out;
-		goto done;
 	}
-	for (gt = lt + 1; gt < e && s[gt] != '>'; gt++) {
-		if (s[gt] == '"')
-			gt = skip_quoted(s, gt, e) - 1;
-	}
-	if (gt >= e) {
-		fail(why, whylen, "no closing '>'");
-		goto out;
-	}
-	if (gt + 1 != e) {
-		fail(why, whylen, "text after the address");
-		goto out;
-	}
-	/* CFWS may surround the addr-spec inside the brackets. */
-	for (ab = lt + 1; ab < gt && is_wsp(s[ab]); ab++)
-		;
-	for (ae = gt; ae > ab && is_wsp(s[ae - 1]); ae--)
-		;
-	ad = dupn(s + ab, ae - ab);
-	if (!ad)
-		goto nomem;
-	if (addr_check(ad, why, whylen))
-		goto out;
-	for (i = lt; i > b && is_wsp(s[i - 1]); i--)
-		;
-	if (i == b)
-		nm = strdup("");
-	else if (!(nm = etpan_name(s + b, e - b, ad)))
-		nm = literal_name(s + b, i - b);
-	if (!nm)
-		goto nomem;
-	trim(nm);
-	if (utf8_invalid_offset(nm, strlen(nm)) != strlen(nm)) {
-		/* an encoded word in a charset that did not convert */
-		fail(why, whylen, "invalid UTF-8");
-		goto out;
-	}
-	if (addr_check_name(nm, why, whylen))
-		goto out;
-done:
 	*name = nm;
 	*addr = ad;
 	nm = ad = NULL;
 	r = 0;
-	goto out;
-nomem:
-	errno = ENOMEM;
-	fail(why, whylen, "out of memory");
 out:
 	free(nm);
 	free(ad);

@@ -1,123 +1,28 @@
-/* The merged reader over several lists, name resolution, shared input. */
-#define LISTS_INTERNAL
+/* The merged reader over several lists, and list names (list.h). */
 #include "lists/list.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-static const char bom[3] = { '\xEF', '\xBB', '\xBF' };
+#include "lists/addrset.h"
+#include "lists/reader.h"
+#include "util/buf.h"
 
-int
-lfile_fill(struct lfile *f, struct nl_err *err)
-{
-	ssize_t n;
+struct lfile {
+	const struct list_reader_ops *ops;
+	void *state;		/* the reader's; NULL once finished */
+};
 
-	if (f->eof)
-		return 0;
-	if (!f->in) {
-		f->in = malloc(LIST_INBUF);
-		if (!f->in)
-			return nl_err_set(err, NL_ENOMEM, "out of memory");
-	}
-	f->pos = f->len = 0;
-	for (;;) {
-		n = read(f->fd, f->in + f->len, LIST_INBUF - f->len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return nl_err_set(err, NL_EIO, "%s: %s", f->path,
-					  strerror(errno));
-		}
-		if (n == 0) {
-			f->eof = 1;
-			break;
-		}
-		f->len += (size_t)n;
-		/* The UTF-8 BOM is skipped at the very start only (off is 0
-		 * until the scanners consume something); through a pipe it
-		 * may arrive a byte at a time. */
-		if (f->off == 0) {
-			if (f->len < 3 && memcmp(f->in, bom, f->len) == 0)
-				continue;
-			if (f->len >= 3 && memcmp(f->in, bom, 3) == 0) {
-				f->off = 3;
-				memmove(f->in, f->in + 3, f->len - 3);
-				f->len -= 3;
-				if (!f->len)
-					continue;
-			}
-		}
-		break;
-	}
-	return f->len ? 1 : 0;
-}
-
-const char *
-lists_echo(char *dst, size_t n, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, k;
-
-	if (n < 8) {
-		if (n)
-			dst[0] = '\0';
-		return dst;
-	}
-	dst[i++] = '\'';
-	for (k = 0; u[k]; k++) {
-		/* Cut between characters, never inside a UTF-8 sequence. */
-		if ((k >= 100 || i + 6 >= n) && (u[k] & 0xC0) != 0x80) {
-			memcpy(dst + i, "...", 3);
-			i += 3;
-			break;
-		}
-		if (i + 6 >= n)
-			break;
-		dst[i++] = u[k] < 0x20 || u[k] == 0x7f ? '?' : (char)u[k];
-	}
-	dst[i++] = '\'';
-	dst[i] = '\0';
-	return dst;
-}
-
-void
-lists_warnf(struct lists *l, const struct lfile *f, unsigned long line,
-	    const char *fmt, ...)
-{
-	char reason[1024];
-	va_list ap;
-
-	l->skipped++;
-	if (!l->warn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof reason, fmt, ap);
-	va_end(ap);
-	snprintf(l->msg, sizeof l->msg, "%s:%lu: %s", f->path, line, reason);
-	l->warn(l->warn_arg, l->msg);
-}
-
-int
-lists_casecmp(const char *a, const char *b)
-{
-	unsigned char x, y;
-
-	do {
-		x = (unsigned char)*a++;
-		y = (unsigned char)*b++;
-		if ((unsigned)(x - 'A') < 26u)
-			x |= 0x20;
-		if ((unsigned)(y - 'A') < 26u)
-			y |= 0x20;
-	} while (x && x == y);
-	return x - y;
-}
+struct lists {
+	struct lfile *files;
+	size_t nfiles, cur;
+	struct list_sink sink;
+	unsigned long dups;
+	struct addrset *seen;
+};
 
 static int
 is_file(const char *path, int *errnum)
@@ -140,7 +45,7 @@ has_ext(const char *s, const char *ext)
 {
 	size_t n = strlen(s), e = strlen(ext);
 
-	return n > e && lists_casecmp(s + n - e, ext) == 0;
+	return n > e && list_casecmp(s + n - e, ext) == 0;
 }
 
 int
@@ -203,8 +108,7 @@ lists_open(const char *const *paths, size_t n, list_warn_fn warn,
 	   void *warn_arg, struct lists **out, struct nl_err *err)
 {
 	struct lists *l;
-	struct lfile *f;
-	struct stat st;
+	struct input in;
 	size_t i;
 	int r = -1;
 
@@ -212,58 +116,47 @@ lists_open(const char *const *paths, size_t n, list_warn_fn warn,
 	l = calloc(1, sizeof *l);
 	if (!l)
 		return nl_err_set(err, NL_ENOMEM, "out of memory");
-	buf_init(&l->name, LIST_ROW_MAX);
-	buf_init(&l->addr, LIST_ROW_MAX);
-	l->warn = warn;
-	l->warn_arg = warn_arg;
+	l->sink.warn = warn;
+	l->sink.arg = warn_arg;
 	l->files = calloc(n ? n : 1, sizeof *l->files);
 	l->seen = addrset_new();
-	l->rec = malloc(LIST_ROW_MAX + 2);
-	if (!l->files || !l->seen || !l->rec)
-		goto nomem;
+	if (!l->files || !l->seen) {
+		nl_err_set(err, NL_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Every file now, and every CSV header: a missing file or a bad
+	 * header stops the run before the first message. */
 	for (i = 0; i < n; i++) {
-		f = &l->files[i];
-		f->fd = -1;
+		struct lfile *f = &l->files[i];
+
+		f->ops = has_ext(paths[i], ".csv") ? &list_csv_reader :
+						     &list_txt_reader;
+		if (input_open(&in, paths[i], err) ||
+		    f->ops->open(&in, &l->sink, &f->state, err))
+			goto out;
 		l->nfiles = i + 1;
-		f->path = strdup(paths[i]);
-		if (!f->path)
-			goto nomem;
-		f->line = 1;
-		f->name_col = (size_t)-1;
-		f->csv = has_ext(f->path, ".csv");
-		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
-		if (f->fd < 0) {
-			nl_err_set(err, NL_ENOINPUT, "%s: %s", f->path,
-				   strerror(errno));
-			goto out;
-		}
-		if (fstat(f->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			nl_err_set(err, NL_ENOINPUT, "%s: %s", f->path,
-				   strerror(EISDIR));
-			goto out;
-		}
-		if (f->csv && csv_header(l, f, err))
-			goto out;
 	}
 	*out = l;
 	l = NULL;
 	r = 0;
-	goto out;
-nomem:
-	nl_err_set(err, NL_ENOMEM, "out of memory");
 out:
 	lists_close(l);
 	return r;
 }
 
-static void
-lfile_done(struct lfile *f)
+/* A subscriber is new, or a duplicate (0), or the set is full (-1). */
+static int
+dedup(struct lists *l, const struct subscriber *s, struct nl_err *err)
 {
-	free(f->in);
-	f->in = NULL;
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = -1;
+	int r = addrset_add(l->seen, s->email);
+
+	if (r >= 0)
+		return r;
+	if (errno == E2BIG)
+		return nl_err_set(err, NL_ENOMEM, "%s:%lu: more than %zu "
+				  "subscribers", s->file, s->line,
+				  (size_t)ADDRSET_MAX);
+	return nl_err_set(err, NL_ENOMEM, "out of memory");
 }
 
 int
@@ -276,23 +169,19 @@ lists_next(struct lists *l, struct subscriber *s, struct nl_err *err)
 		if (l->cur >= l->nfiles)
 			return 0;
 		f = &l->files[l->cur];
-		r = f->csv ? csv_next(l, f, s, err) : txt_next(l, f, s, err);
+		r = f->ops->next(f->state, s, err);
 		if (r < 0)
 			return -1;
 		if (r == 0) {
-			lfile_done(f);
+			/* Done: its buffers go now, not at the end. */
+			f->ops->close(f->state);
+			f->state = NULL;
 			l->cur++;
 			continue;
 		}
-		r = addrset_add(l->seen, s->email);
-		if (r < 0) {
-			if (errno == E2BIG)
-				return nl_err_set(err, NL_ENOMEM,
-						  "%s:%lu: more than %zu "
-						  "subscribers", s->file,
-						  s->line, (size_t)ADDRSET_MAX);
-			return nl_err_set(err, NL_ENOMEM, "out of memory");
-		}
+		r = dedup(l, s, err);
+		if (r < 0)
+			return -1;
 		if (r == 0) {
 			l->dups++;
 			continue;
@@ -304,7 +193,7 @@ lists_next(struct lists *l, struct subscriber *s, struct nl_err *err)
 unsigned long
 lists_skipped(const struct lists *l)
 {
-	return l->skipped;
+	return l->sink.skipped;
 }
 
 unsigned long
@@ -316,25 +205,14 @@ lists_duplicates(const struct lists *l)
 void
 lists_close(struct lists *l)
 {
-	struct lfile *f;
 	size_t i;
 
 	if (!l)
 		return;
-	for (i = 0; i < l->nfiles; i++) {
-		f = &l->files[i];
-		lfile_done(f);
-		free(f->path);
-		free(f->hdr);
-		free(f->keys);
-		free(f->cols);
-		free(f->vals);
-	}
+	for (i = 0; i < l->nfiles; i++)
+		if (l->files[i].state)
+			l->files[i].ops->close(l->files[i].state);
 	free(l->files);
 	addrset_free(l->seen);
-	free(l->rec);
-	free(l->fld);
-	buf_free(&l->name);
-	buf_free(&l->addr);
 	free(l);
 }

@@ -55,11 +55,12 @@
  * (addrset.h says why); the first occurrence in --list order wins, later
  * ones are dropped silently and counted.
  *
- * Streaming: one record is held at a time (a fixed LIST_ROW_MAX buffer
- * and a field table that grows to the widest row, both reused); memory
- * grows only with the de-duplication set.  All files are opened, and the
- * CSV headers read, by lists_open(); a file's read buffer (LIST_INBUF)
- * lives from its first read (a CSV's header) until the file is finished.
+ * Streaming: each reader (lists/reader.h: csv.c, txt.c over input.c)
+ * holds one record at a time (a fixed LIST_ROW_MAX buffer and, for CSV, a
+ * field table that grows to the widest row, both reused); memory grows
+ * only with the de-duplication set.  All files are opened, and the CSV
+ * headers read, by lists_open(); a file's buffers live until the file is
+ * finished.
  */
 #ifndef NL_LIST_H
 #define NL_LIST_H
@@ -129,83 +130,5 @@ unsigned long lists_duplicates(const struct lists *l);	/* dropped */
 
 /* Close every file and free everything; l may be NULL. */
 void lists_close(struct lists *l);
-
-#ifdef LISTS_INTERNAL
-/*
- * Shared by list.c, csv.c and txt.c only (they define LISTS_INTERNAL);
- * nothing outside lists/ may rely on these.
- */
-#include <stdint.h>
-
-#include "lists/addrset.h"
-#include "util/buf.h"
-
-#define LIST_INBUF ((size_t)64 * 1024)
-
-/* A field of the current record: rec[start..start+len), NUL-terminated
- * there; rawstart is its offset from the record start in the file. */
-struct lfield {
-	uint32_t start, len, rawstart;
-	unsigned char quoted;
-};
-
-struct lfile {
-	char *path;
-	int fd;
-	int csv;
-	char *in;		/* read buffer, LIST_INBUF, NULL until needed */
-	size_t pos, len;
-	int eof;
-	int prev_cr;		/* the last byte consumed was a CR */
-	unsigned long line;	/* line of the next byte (1-based) */
-	unsigned long long off;	/* file offset of the next byte */
-	/* CSV: the header */
-	size_t ncols;
-	size_t email_col, name_col;	/* name_col SIZE_MAX: none */
-	char *hdr;		/* the header record, NUL-separated names */
-	size_t nextra;
-	const char **keys;	/* nextra names, into hdr */
-	size_t *cols;		/* the column of each extra */
-	const char **vals;	/* nextra values of the current row */
-};
-
-struct lists {
-	struct lfile *files;
-	size_t nfiles, cur;
-	list_warn_fn warn;
-	void *warn_arg;
-	unsigned long skipped, dups;
-	struct addrset *seen;
-	/* the current record */
-	char *rec;		/* LIST_ROW_MAX + 2 bytes */
-	struct lfield *fld;
-	size_t nfld, fldcap;
-	unsigned long recline;
-	unsigned long long recoff;
-	int overlong, unterminated;
-	struct buf name, addr;	/* txt: the mailbox of the current line */
-	char why[128];
-	char msg[2048];
-};
-
-/* Read more into f->in: 1 when there is data, 0 at end of file, -1 on a
- * read error (NL_EIO).  Skips a UTF-8 BOM at offset 0. */
-int lfile_fill(struct lfile *f, struct nl_err *err);
-/* Report a skipped row "PATH:LINE: reason" and count it. */
-void lists_warnf(struct lists *l, const struct lfile *f, unsigned long line,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* strcmp without ASCII case: locale-independent (strcasecmp follows
- * LC_CTYPE, and a Turkish locale folds 'I' differently). */
-int lists_casecmp(const char *a, const char *b);
-/* s quoted for a message: control characters as '?', cut after about 100
- * bytes (on a UTF-8 boundary) with "...".  Returns dst. */
-const char *lists_echo(char *dst, size_t n, const char *s);
-
-int csv_header(struct lists *l, struct lfile *f, struct nl_err *err);
-int csv_next(struct lists *l, struct lfile *f, struct subscriber *s,
-	     struct nl_err *err);
-int txt_next(struct lists *l, struct lfile *f, struct subscriber *s,
-	     struct nl_err *err);
-#endif
 
 #endif
