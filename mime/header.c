@@ -1,5 +1,6 @@
 #include "mime/header.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -135,89 +136,108 @@ enc_len(const char *s, size_t n, bool useq)
  * Write s[0..n) as encoded-words, the first one after sep (the text's own
  * whitespace), the next ones after a space that decoders drop.
  */
+/* The payload one encoded word may carry here: a rest that fits one word
+ * goes whole (after a fold if needed); a longer one fills the current
+ * line first.  So does a word that cannot be moved to a new line (the
+ * first one after "Name: ", or one with no separator), found by fuzzing:
+ * else "Subject: " + a 72-character word made an 81-octet line (RFC 2047
+ * section 2: lines with encoded-words stay short; RFC 5322 2.1.1). */
+static size_t
+word_cap(const struct hdr *h, size_t sl, const char *rest, size_t n,
+	 bool useq)
+{
+	size_t cap = EW_PAYLOAD, room;
+
+	if (h->col + sl + EW_OVERHEAD < HDR_LINE_SOFT) {
+		room = HDR_LINE_SOFT - h->col - sl - EW_OVERHEAD;
+		if (room >= EW_MIN_ROOM && room < cap &&
+		    (enc_len(rest, n, useq) > EW_PAYLOAD ||
+		     !(h->fold_ok && sl)))
+			cap = room;
+	}
+	return cap;
+}
+
+/* Where the word that starts at pos ends: whole UTF-8 sequences while the
+ * payload fits cap. */
+static size_t
+word_end(const char *s, size_t n, size_t pos, size_t cap, bool useq)
+{
+	size_t k, cl, len = 0, m, j;
+
+	for (k = pos; k < n; k += cl) {
+		cl = seqlen(s + k, n - k);
+		if (useq) {
+			for (m = 0, j = 0; j < cl; j++)
+				m += q_len((unsigned char)s[k + j]);
+			if (len + m > cap)
+				break;
+			len += m;
+		} else if ((k + cl - pos + 2) / 3 * 4 > cap) {
+			break;
+		}
+	}
+	/* cap >= EW_MIN_ROOM (12) holds the longest sequence, encoded */
+	assert(cap >= EW_MIN_ROOM);
+	return k > pos ? k : pos + seqlen(s + pos, n - pos);
+}
+
+/* s[pos..k) as one encoded word into w (EW_MAX + 1 bytes); its length.
+ * w holds bytes with a length, never a C string. */
+static size_t
+word_encode(char *w, const char *s, size_t pos, size_t k, bool useq)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t len = 10, i;
+	unsigned char c;
+	uint32_t v;
+
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
+	memcpy(w, useq ? "=?UTF-8?Q?" : "=?UTF-8?B?", 10);
+	for (i = pos; useq && i < k; i++) {
+		c = (unsigned char)s[i];
+		if (c == ' ') {
+			w[len++] = '_';
+		} else if (q_plain(c)) {
+			w[len++] = (char)c;
+		} else {
+			w[len++] = '=';
+			w[len++] = hexdig[c >> 4];
+			w[len++] = hexdig[c & 15];
+		}
+	}
+	for (i = pos; !useq && i < k; i += 3) {
+		v = (uint32_t)(unsigned char)s[i] << 16;
+		if (i + 1 < k)
+			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < k)
+			v |= (unsigned char)s[i + 2];
+		w[len++] = b64[v >> 18];
+		w[len++] = b64[(v >> 12) & 63];
+		w[len++] = i + 1 < k ? b64[(v >> 6) & 63] : '=';
+		w[len++] = i + 2 < k ? b64[v & 63] : '=';
+	}
+	w[len++] = '?';
+	w[len++] = '=';
+	assert(len <= EW_MAX);
+	return len;
+}
+
 static int
 encoded_words(struct hdr *h, const char *sep, size_t seplen, const char *s,
 	      size_t n)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	char w[EW_MAX + 1];
-	size_t qlen = 0, i, pos, k, cl, cap, room, len, sl, m, j;
-	const char *sp;
-	unsigned char c;
-	bool useq;
-	uint32_t v;
+	size_t pos, k, sl, len;
+	bool useq = enc_len(s, n, true) <= enc_len(s, n, false);
 
-	qlen = enc_len(s, n, true);
-	useq = qlen <= enc_len(s, n, false);
 	for (pos = 0; pos < n; pos = k) {
-		sp = pos ? " " : sep;
 		sl = pos ? 1 : seplen;
-		/* A rest that fits one word goes whole (after a fold if
-		 * needed); a longer one fills the current line first.
-		 * Fuzz fix (issue 7): so does a word that cannot be moved
-		 * to a new line (the first one after "Name: ", or one with
-		 * no separator), else "Subject: " + a 72-character word
-		 * made an 81-octet line (RFC 2047 section 2: lines with
-		 * encoded-words stay short; RFC 5322 2.1.1). */
-		cap = EW_PAYLOAD;
-		if (h->col + sl + EW_OVERHEAD < HDR_LINE_SOFT) {
-			room = HDR_LINE_SOFT - h->col - sl - EW_OVERHEAD;
-			if (room >= EW_MIN_ROOM && room < cap &&
-			    (enc_len(s + pos, n - pos, useq) > EW_PAYLOAD ||
-			     !(h->fold_ok && sl)))
-				cap = room;
-		}
-		/* Take whole UTF-8 sequences while the payload fits. */
-		len = 0;
-		for (k = pos; k < n; k += cl) {
-			cl = seqlen(s + k, n - k);
-			if (useq) {
-				for (m = 0, j = 0; j < cl; j++)
-					m += q_len((unsigned char)s[k + j]);
-				if (len + m > cap)
-					break;
-				len += m;
-			} else {
-				if ((k + cl - pos + 2) / 3 * 4 > cap)
-					break;
-			}
-		}
-		if (k == pos)	/* cannot happen: cap >= 12 */
-			k = pos + seqlen(s + pos, n - pos);
-		/* w holds bytes with a length, never a C string (issue 7):
-		 * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
-		memcpy(w, useq ? "=?UTF-8?Q?" : "=?UTF-8?B?", 10);
-		len = 10;
-		if (useq) {
-			for (i = pos; i < k; i++) {
-				c = (unsigned char)s[i];
-				if (c == ' ') {
-					w[len++] = '_';
-				} else if (q_plain(c)) {
-					w[len++] = (char)c;
-				} else {
-					w[len++] = '=';
-					w[len++] = hexdig[c >> 4];
-					w[len++] = hexdig[c & 15];
-				}
-			}
-		} else {
-			for (i = pos; i < k; i += 3) {
-				v = (uint32_t)(unsigned char)s[i] << 16;
-				if (i + 1 < k)
-					v |= (uint32_t)(unsigned char)s[i + 1] << 8;
-				if (i + 2 < k)
-					v |= (unsigned char)s[i + 2];
-				w[len++] = b64[v >> 18];
-				w[len++] = b64[(v >> 12) & 63];
-				w[len++] = i + 1 < k ? b64[(v >> 6) & 63] : '=';
-				w[len++] = i + 2 < k ? b64[v & 63] : '=';
-			}
-		}
-		w[len++] = '?';
-		w[len++] = '=';
-		if (hdr_put(h, sp, sl, w, len))
+		k = word_end(s, n, pos, word_cap(h, sl, s + pos, n - pos, useq),
+			     useq);
+		len = word_encode(w, s, pos, k, useq);
+		if (hdr_put(h, pos ? " " : sep, sl, w, len))
 			return -1;
 	}
 	return 0;

@@ -1,5 +1,6 @@
 #include "mime/message.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -647,102 +648,90 @@ dupstr(const char *s)
 	return p;
 }
 
-int
-msg_prepare(const struct msg_spec *spec, struct msg_tmpl **out,
-	    struct nl_err *err)
-{
-	struct msg_tmpl *t;
+/* From and Reply-To, split into name and address once. */
+struct senders {
 	struct buf fname, faddr, rname, raddr;
-	char balt[30], brel[30];
-	const char *at;
-	struct hdr h;
-	size_t k, n;
-	int r = -1;
+};
 
-	*out = NULL;
-	buf_init(&fname, 0);
-	buf_init(&faddr, 0);
-	buf_init(&rname, 0);
-	buf_init(&raddr, 0);
-	t = calloc(1, sizeof *t);
-	if (!t) {
-		nl_err_set(err, NL_ENOMEM, "out of memory");
-		goto out;
-	}
-	buf_init(&t->blob, 0);
-	buf_init(&t->raw, 0);
+/* Everything of spec that reaches a header, checked before anything is
+ * written (RFC 5322 section 2.2: no CR or LF in a field body). */
+static int
+check_spec(const struct msg_spec *spec, struct senders *who,
+	   struct nl_err *err)
+{
+	size_t n;
+
 	if (!spec->from || !spec->subject || !spec->list_name ||
-	    !spec->list_id || !spec->campaign_id) {
-		nl_err_set(err, NL_EINTERNAL, "msg_prepare: from, subject, "
-			   "list_name, list_id and campaign_id are required");
-		goto out;
-	}
-	if (parse_mailbox("from", spec->from, &fname, &faddr, err) ||
+	    !spec->list_id || !spec->campaign_id)
+		return nl_err_set(err, NL_EINTERNAL, "msg_prepare: from, "
+				  "subject, list_name, list_id and campaign_id "
+				  "are required");
+	if (parse_mailbox("from", spec->from, &who->fname, &who->faddr, err) ||
 	    (spec->reply_to && *spec->reply_to &&
-	     parse_mailbox("reply_to", spec->reply_to, &rname, &raddr,
-			   err)) ||
+	     parse_mailbox("reply_to", spec->reply_to, &who->rname,
+			   &who->raddr, err)) ||
 	    check_header_text("subject", spec->subject, err) ||
 	    check_header_text("list name", spec->list_name, err) ||
 	    check_header_text("campaign id", spec->campaign_id, err))
-		goto out;
+		return -1;
 	n = strlen(spec->list_id);
 	if (!is_dot_atom(spec->list_id, n) || !memchr(spec->list_id, '.', n) ||
-	    n > 255) {
-		nl_err_set(err, NL_EDATA, "list_id: '%s' is not label.domain "
-			   "(RFC 2919)", hdr_has_breaks(spec->list_id, n) ?
-			   "(CR or LF)" : spec->list_id);
-		goto out;
-	}
+	    n > 255)
+		return nl_err_set(err, NL_EDATA, "list_id: '%s' is not "
+				  "label.domain (RFC 2919)",
+				  hdr_has_breaks(spec->list_id, n) ?
+				  "(CR or LF)" : spec->list_id);
 	if (strlen(spec->list_name) > VALUE_MAX ||
-	    strlen(spec->subject) > 4 * VALUE_MAX) {
-		nl_err_set(err, NL_EDATA, "subject or list name too long");
-		goto out;
-	}
-	at = strrchr(faddr.data, '@');
-	if (!is_id_right(at + 1, strlen(at + 1))) {
-		nl_err_set(err, NL_EDATA, "from: domain '%s' cannot make a "
-			   "Message-ID", at + 1);
-		goto out;
-	}
+	    strlen(spec->subject) > 4 * VALUE_MAX)
+		return nl_err_set(err, NL_EDATA, "subject or list name too long");
+	return 0;
+}
+
+/* The Message-ID's right side is the From domain (RFC 5322 3.6.4). */
+static int
+set_identity(struct msg_tmpl *t, const struct msg_spec *spec,
+	     const struct senders *who, struct nl_err *err)
+{
+	const char *at = strrchr(who->faddr.data, '@');
+
+	assert(at);	/* parse_mailbox() checked the address */
+	if (!is_id_right(at + 1, strlen(at + 1)))
+		return nl_err_set(err, NL_EDATA, "from: domain '%s' cannot make "
+				  "a Message-ID", at + 1);
 	t->domain = dupstr(at + 1);
 	t->campaign_id = dupstr(spec->campaign_id);
-	if (!t->domain || !t->campaign_id) {
-		nl_err_set(err, NL_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!t->domain || !t->campaign_id)
+		return nl_err_set(err, NL_ENOMEM, "out of memory");
 	t->one_click = spec->one_click;
-	if (boundary(spec->campaign_id, 'a', balt) ||
-	    boundary(spec->campaign_id, 'r', brel)) {
-		nl_err_set(err, NL_EINTERNAL, "SHA-256 failed");
-		goto out;
-	}
+	return 0;
+}
 
-	/* Headers, in the order of message.h. */
+/* The headers, in the order of message.h, with the per-recipient holes;
+ * the top Content-Type names the boundary balt. */
+static int
+put_headers(struct msg_tmpl *t, const struct msg_spec *spec,
+	    const struct senders *who, const char *balt, struct nl_err *err)
+{
+	size_t n = strlen(spec->list_id);
+	struct hdr h;
+
 	if (hdr_begin(&h, &t->blob, "Date") ||
-	    hdr_date(&t->blob, spec->date) || hdr_end(&h)) {
-		nl_err_set(err, NL_EDATA, "date %lld out of range",
-			   spec->date);
-		goto out;
-	}
-	if (put_mailbox(&t->blob, "From", fname.data, fname.len, faddr.data,
-			faddr.len) || hole(t, OP_TO, 0, 0)) {
-		nomem(err, "from");
-		goto out;
-	}
+	    hdr_date(&t->blob, spec->date) || hdr_end(&h))
+		return nl_err_set(err, NL_EDATA, "date %lld out of range",
+				  spec->date);
+	if (put_mailbox(&t->blob, "From", who->fname.data, who->fname.len,
+			who->faddr.data, who->faddr.len) || hole(t, OP_TO, 0, 0))
+		return nomem(err, "from");
 	if (spec->reply_to && *spec->reply_to &&
-	    put_mailbox(&t->blob, "Reply-To", rname.data, rname.len,
-			raddr.data, raddr.len)) {
-		nomem(err, "reply_to");
-		goto out;
-	}
+	    put_mailbox(&t->blob, "Reply-To", who->rname.data, who->rname.len,
+			who->raddr.data, who->raddr.len))
+		return nomem(err, "reply_to");
 	if (*spec->subject ? hdr_begin(&h, &t->blob, "Subject") ||
 			     hdr_unstructured(&h, spec->subject,
 					      strlen(spec->subject)) ||
 			     hdr_end(&h) :
-			     buf_adds(&t->blob, "Subject:\r\n")) {
-		nomem(err, "subject");
-		goto out;
-	}
+			     buf_adds(&t->blob, "Subject:\r\n"))
+		return nomem(err, "subject");
 	if (hole(t, OP_MSGID, 0, 0) ||
 	    buf_adds(&t->blob, "MIME-Version: 1.0\r\n") ||
 	    hdr_begin(&h, &t->blob, "List-Id") ||
@@ -751,47 +740,82 @@ msg_prepare(const struct msg_spec *spec, struct msg_tmpl **out,
 			  *spec->list_name ? 1 : 0, spec->list_id, n) ||
 	    hdr_end(&h) || hole(t, OP_UNSUB, 0, 0) ||
 	    buf_printf(&t->blob, "Content-Type: multipart/alternative;\r\n"
-		       " boundary=\"%s\"\r\n\r\n--%s\r\n", balt, balt)) {
-		nomem(err, "headers");
-		goto out;
-	}
+		       " boundary=\"%s\"\r\n\r\n--%s\r\n", balt, balt))
+		return nomem(err, "headers");
+	return 0;
+}
+
+/* multipart/alternative: text, then HTML, in multipart/related with the
+ * images when there are any (RFC 2046 5.1.4, RFC 2387). */
+static int
+put_body(struct msg_tmpl *t, const struct msg_spec *spec, const char *balt,
+	 const char *brel, struct nl_err *err)
+{
+	size_t k;
+
 	if (prepare_part(t, PART_TEXT, &spec->text, "plain", err))
-		goto out;
-	if (buf_printf(&t->blob, "\r\n--%s\r\n", balt)) {
-		nomem(err, "message");
-		goto out;
-	}
+		return -1;
+	if (buf_printf(&t->blob, "\r\n--%s\r\n", balt))
+		return nomem(err, "message");
 	if (spec->nimages &&
 	    buf_printf(&t->blob, "Content-Type: multipart/related; "
 		       "type=\"text/html\";\r\n boundary=\"%s\"\r\n\r\n"
-		       "--%s\r\n", brel, brel)) {
-		nomem(err, "message");
-		goto out;
-	}
+		       "--%s\r\n", brel, brel))
+		return nomem(err, "message");
 	if (prepare_part(t, PART_HTML, &spec->html, "html", err))
-		goto out;
+		return -1;
 	for (k = 0; k < spec->nimages; k++) {
-		if (buf_printf(&t->blob, "\r\n--%s\r\n", brel)) {
-			nomem(err, "message");
-			goto out;
-		}
+		if (buf_printf(&t->blob, "\r\n--%s\r\n", brel))
+			return nomem(err, "message");
 		if (prepare_image(t, &spec->images[k], k, err))
-			goto out;
+			return -1;
 	}
 	if ((spec->nimages && buf_printf(&t->blob, "\r\n--%s--", brel)) ||
-	    buf_printf(&t->blob, "\r\n--%s--\r\n", balt) || seal(t)) {
-		nomem(err, "message");
+	    buf_printf(&t->blob, "\r\n--%s--\r\n", balt) || seal(t))
+		return nomem(err, "message");
+	return 0;
+}
+
+int
+msg_prepare(const struct msg_spec *spec, struct msg_tmpl **out,
+	    struct nl_err *err)
+{
+	struct msg_tmpl *t;
+	struct senders who;
+	char balt[30], brel[30];
+	int r = -1;
+
+	*out = NULL;
+	buf_init(&who.fname, 0);
+	buf_init(&who.faddr, 0);
+	buf_init(&who.rname, 0);
+	buf_init(&who.raddr, 0);
+	t = calloc(1, sizeof *t);
+	if (!t) {
+		nl_err_set(err, NL_ENOMEM, "out of memory");
 		goto out;
 	}
+	buf_init(&t->blob, 0);
+	buf_init(&t->raw, 0);
+	if (check_spec(spec, &who, err) || set_identity(t, spec, &who, err))
+		goto out;
+	if (boundary(spec->campaign_id, 'a', balt) ||
+	    boundary(spec->campaign_id, 'r', brel)) {
+		nl_err_set(err, NL_EINTERNAL, "SHA-256 failed");
+		goto out;
+	}
+	if (put_headers(t, spec, &who, balt, err) ||
+	    put_body(t, spec, balt, brel, err))
+		goto out;
 	*out = t;
 	t = NULL;
 	r = 0;
 out:
 	msg_tmpl_free(t);
-	buf_free(&fname);
-	buf_free(&faddr);
-	buf_free(&rname);
-	buf_free(&raddr);
+	buf_free(&who.fname);
+	buf_free(&who.faddr);
+	buf_free(&who.rname);
+	buf_free(&who.raddr);
 	return r;
 }
 
