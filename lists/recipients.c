@@ -40,9 +40,8 @@ recipients_close(struct recipients *rc)
 	rc->l = NULL;
 }
 
-/* Room for s and what it points to. */
-static size_t
-copy_size(const struct subscriber *s)
+size_t
+subscriber_copy_size(const struct subscriber *s)
 {
 	size_t n = sizeof *s + strlen(s->email) + 1 +
 		   strlen(s->name ? s->name : "") + 1 +
@@ -67,15 +66,13 @@ put(char **p, const char *str)
 }
 
 struct subscriber *
-subscriber_copy(const struct subscriber *s)
+subscriber_copy_to(void *mem, const struct subscriber *s)
 {
-	struct subscriber *c = malloc(copy_size(s));
+	struct subscriber *c = mem;
 	const char **keys, **vals;
 	char *p;
 	size_t i;
 
-	if (!c)
-		return NULL;
 	*c = *s;
 	keys = (const char **)(void *)(c + 1);
 	vals = keys + s->nextra;
@@ -90,4 +87,12 @@ subscriber_copy(const struct subscriber *s)
 	c->extra_keys = s->nextra ? keys : NULL;
 	c->extra_values = s->nextra ? vals : NULL;
 	return c;
+}
+
+struct subscriber *
+subscriber_copy(const struct subscriber *s)
+{
+	void *mem = malloc(subscriber_copy_size(s));
+
+	return mem ? subscriber_copy_to(mem, s) : NULL;
 }

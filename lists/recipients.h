@@ -41,5 +41,9 @@ void recipients_close(struct recipients *rc);
  * name of --test.  One allocation: free() it.  NULL when out of memory.
  */
 struct subscriber *subscriber_copy(const struct subscriber *s);
+/* The same into caller memory of subscriber_copy_size(s) bytes (aligned
+ * for pointers), for a copy inside a larger allocation. */
+size_t subscriber_copy_size(const struct subscriber *s);
+struct subscriber *subscriber_copy_to(void *mem, const struct subscriber *s);
 
 #endif

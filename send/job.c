@@ -1,63 +1,24 @@
 /* Recipients' work and the retry heap (job.h). */
 #include "send/job.h"
 
+#include "lists/recipients.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #define HEAP_MAX ((size_t)1 << 24)	/* deferred jobs waiting (lists/'
 					 * ADDRSET_MAX) */
 
-static size_t
-slen(const char *s)
-{
-	return s ? strlen(s) + 1 : 0;
-}
-
-static char *
-put(char **p, const char *s)
-{
-	char *r;
-	size_t n;
-
-	if (!s)
-		return NULL;
-	n = strlen(s) + 1;
-	r = memcpy(*p, s, n);
-	*p += n;
-	return r;
-}
-
-/* One allocation: the job, the two pointer arrays, then the strings. */
+/* One allocation: the job, then the subscriber's copy (lists/). */
 struct job *
 job_new(const struct subscriber *s)
 {
-	size_t n = sizeof(struct job), i, nx = s->nextra;
-	struct job *j;
-	const char **keys, **vals;
-	char *p;
+	struct job *j = malloc(sizeof *j + subscriber_copy_size(s));
 
-	n += 2 * nx * sizeof(char *);
-	n += slen(s->email) + slen(s->name) + slen(s->file);
-	for (i = 0; i < nx; i++)
-		n += slen(s->extra_keys[i]) + slen(s->extra_values[i]);
-	j = malloc(n);
 	if (!j)
 		return NULL;
 	memset(j, 0, sizeof *j);
-	keys = (const char **)(void *)(j + 1);
-	vals = keys + nx;
-	p = (char *)(vals + nx);
-	j->s.email = put(&p, s->email);
-	j->s.name = put(&p, s->name);
-	j->s.file = put(&p, s->file);
-	j->s.line = s->line;
-	j->s.nextra = nx;
-	for (i = 0; i < nx; i++) {
-		keys[i] = put(&p, s->extra_keys[i]);
-		vals[i] = put(&p, s->extra_values[i]);
-	}
-	j->s.extra_keys = keys;
-	j->s.extra_values = vals;
+	j->s = *subscriber_copy_to(j + 1, s);
 	return j;
 }
 
