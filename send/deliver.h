@@ -8,50 +8,11 @@
  * knows nothing of YAML, templates or MIME: the caller hands it a source of
  * subscribers and a function that composes each one's message.
  *
- * How it works (the why of each choice):
- *
- * - libcurl opens the connections, send/smtp.c runs the transactions.
- *   Each of `concurrency` slots owns one easy handle with
- *   CURLOPT_CONNECT_ONLY in its own multi handle: libcurl connects, does
- *   TLS (verified), EHLO, STARTTLS and AUTH, then hands over the socket;
- *   the MAIL FROM / RCPT TO / DATA of each recipient (RFC 5321 section
- *   3.3; personalised messages, so one recipient a transaction) are
- *   written and read by send/smtp.c through curl_easy_send/curl_easy_recv
- *   (TLS included), on the same connection for message after message.
- *   One poll(2) loop drives every slot: libcurl's sockets while it
- *   connects (curl_multi_socket_action), ours after.
- *
- * - Why not libcurl's SMTP upload (measured, bench/README.md): libcurl
- *   7.88 copies each message through a byte-at-a-time end-of-data scan
- *   (Curl_smtp_escape_eob: 57% of nlsend's user-space instructions),
- *   waits for the reply to the end of data synchronously inside the multi
- *   loop (smtp_done -> smtp_block_statemach, stalling every other slot),
- *   never pipelines (four round trips a message), and closes the
- *   connection after any failed transaction.  With PIPELINING (RFC 2920)
- *   send/smtp.c writes a message, its end of data and the next
- *   recipient's envelope in one write: one round trip a message, half the
- *   CPU per message, and the sink's own CPU per message drops too.
- *
- * - Every transaction on a reused connection starts clean: a refused one
- *   is followed by RSET (RFC 5321 section 4.1.1.5), a 421 closes the
- *   connection (section 3.8), and nothing begins while the server owes a
- *   reply that would say otherwise (without PIPELINING nothing begins
- *   until the last reply).  tests/lib/smtpd.py refuses nested MAIL.
- *
- * - Before anyone is marked in the journal, slot 0 opens a connection and
- *   runs "MAIL FROM:<mail_from>" and "RSET".  That checks, once, what
- *   would otherwise fail for every recipient: the server is reachable,
- *   STARTTLS is offered when required, the certificate verifies, the
- *   login is accepted, the envelope sender is accepted.  Any failure there
- *   returns NL_EUNAVAIL (exit 69) with the journal untouched.  The
- *   connection is then used for slot 0's first message.
- *
- * - Connections are opened lazily (a slot connects when a recipient is
- *   waiting for it) and closed with QUIT at the end, or when
- *   max_per_connection transactions have begun on them.  A connection
- *   that cannot be opened costs no recipient anything: the slot waits
- *   (backoff_ms, doubling, at most 60 s) and the recipient goes to
- *   another slot.
+ * How it works (the why of each choice).  The run (run.c) decides who is
+ * sent what and when; each relay is a pool (pool.h: its connections,
+ * opened by libcurl, its transactions, run by send/smtp.c, the probe, the
+ * pace and the throttling, with the figures of why the transactions are
+ * ours and not libcurl's).  The run:
  *
  * - The journal (journal.h): a recipient is marked in flight when the
  *   server has said 354 to its DATA, and that mark is committed before
@@ -78,17 +39,9 @@
  *   sent again at once and not counted: the connection failed, not the
  *   recipient.
  *
- * - Throttling replies (454; 421 with enhanced code 4.7.x; 421, 450 or
- *   451 whose text says "throttl", "rate limit", "sending rate" or "try
- *   again later") halve the sending rate for the rest of the run (at most
- *   once a second: parallel transfers meeting one throttle count once,
- *   floor 0.1/s), and hold new transfers 1 s per throttled reply in a row
- *   (at most 30 s); the rate recovers by 10% every 10 s without one, back
- *   to --rate or to unlimited.  Without --rate the halving starts from
- *   the rate measured over the last 5 s.  2 x concurrency (at least 10)
- *   throttled replies in a row stop the run (NL_ETEMPFAIL) rather than
- *   burn through the list.  "421 Too many messages in one session" is not
- *   a throttle: it is a reconnect (see max_per_connection).
+ * - Throttling (pool.h) slows the relay that throttles; 2 x concurrency
+ *   (at least 10) throttled replies in a row stop the run (NL_ETEMPFAIL)
+ *   rather than burn through the list.
  *
  * - A window cap (window_count messages per window_seconds, e.g. a
  *   relay's 2000/day) counts journal_sent_since() over all issues plus
@@ -104,11 +57,8 @@
  * - --verbose writes "nlsend: EMAIL: REPLY" for every outcome, REPLY
  *   being the server's reply (multiline replies joined, control
  *   characters replaced), or a local reason such as "timed out after
- *   60.0 s".  While libcurl connects, only reply codes and the PIPELINING
- *   keyword are read from what the server sends (CURLOPT_DEBUGFUNCTION,
- *   CURLINFO_HEADER_IN); of what libcurl sends only the verb EHLO is
- *   looked at: AUTH lines are never copied anywhere, so they cannot reach
- *   a log or the journal.  CURLOPT_VERBOSE output never goes to stderr.
+ *   60.0 s" (util/report.h; the engine prints nothing itself).  Nothing
+ *   of the login reaches a log or the journal (pool.h).
  *
  * Pitfalls:
  * - Two processes sending the same issue with the same journal at once
@@ -118,10 +68,6 @@
  *   after LF only (RFC 5321 section 4.5.2) and appends the end of data.
  * - src->next must not yield an address twice (lists/ de-duplicates): a
  *   duplicate that is in flight when it comes again would be sent twice.
- * - CONNECT_ONLY connections live in their slot's multi handle: the easy
- *   handle must stay added while the connection is used (libcurl finds
- *   the connection through it), and removing it closes the connection
- *   without QUIT (lib/multi.c); QUIT is ours.
  */
 #ifndef NL_DELIVER_H
 #define NL_DELIVER_H

@@ -1,6 +1,9 @@
-/* The connections of a delivery run: libcurl opens them, we read and
- * write them, one poll(2) loop (driver.h, deliver.h). */
-#include "send/driver.h"
+/* A pool's connections: libcurl opens them, we read and write them, one
+ * poll(2) loop for every pool (pool.h). */
+#include "send/pool.h"
+
+#include <assert.h>
+
 #include "util/path.h"
 
 #include <errno.h>
@@ -105,13 +108,13 @@ timer_cb(CURLM *m, long ms, void *userp)
 	} while (0)
 
 int
-slot_init(struct drv *d, struct slot *sl, int idx)
+slot_init(struct pool *p, struct slot *sl, int idx)
 {
-	const struct deliver_conf *c = d->c;
+	const struct pool_conf *c = &p->c;
 	long to = c->timeout_ms > 0 ? c->timeout_ms : 60000;
 	int is_smtps = strncasecmp(c->url, "smtps:", 6) == 0;
 
-	sl->d = d;
+	sl->p = p;
 	sl->idx = idx;
 	sl->fd = CURL_SOCKET_BAD;
 	sl->tls = is_smtps || c->tls;
@@ -120,7 +123,7 @@ slot_init(struct drv *d, struct slot *sl, int idx)
 	sl->e = curl_easy_init();
 	if (!sl->m || !sl->e)
 		goto fail;
-	/* One connection per slot, in its own multi (deliver.h). */
+	/* One connection per slot, in its own multi (pool.h). */
 	if (curl_multi_setopt(sl->m, CURLMOPT_MAXCONNECTS, 1L) ||
 	    curl_multi_setopt(sl->m, CURLMOPT_SOCKETFUNCTION, sock_cb) ||
 	    curl_multi_setopt(sl->m, CURLMOPT_SOCKETDATA, sl) ||
@@ -160,7 +163,7 @@ slot_init(struct drv *d, struct slot *sl, int idx)
 	SETOPT(sl->e, CURLOPT_PRIVATE, sl);
 	return 0;
 fail:
-	return nl_err_set(d->err, NL_EINTERNAL, "libcurl: cannot set up a "
+	return nl_err_set(p->err, NL_EINTERNAL, "libcurl: cannot set up a "
 			  "connection slot (out of memory, or a libcurl "
 			  "without SMTP or TLS)");
 }
@@ -199,7 +202,7 @@ slot_free(struct slot *sl)
 }
 
 int
-slot_connect(struct drv *d, struct slot *sl)
+slot_connect(struct slot *sl)
 {
 	CURLMcode mc;
 
@@ -209,7 +212,7 @@ slot_connect(struct drv *d, struct slot *sl)
 	sl->errbuf[0] = '\0';
 	mc = curl_multi_add_handle(sl->m, sl->e);
 	if (mc != CURLM_OK)
-		return nl_err_set(d->err, NL_EINTERNAL, "libcurl: %s",
+		return nl_err_set(sl->p->err, NL_EINTERNAL, "libcurl: %s",
 				  curl_multi_strerror(mc));
 	sl->added = 1;
 	sl->state = S_CONNECTING;
@@ -221,39 +224,16 @@ slot_connect(struct drv *d, struct slot *sl)
 /* The connection is gone or must go: its open transactions end with why
  * (send/smtp.c decides whose failure it was), then it is closed. */
 void
-slot_close(struct drv *d, struct slot *sl, const char *why)
+slot_close(struct slot *sl, const char *why)
 {
 	int had = sl->state == S_OPEN && smtp_open(&sl->smtp) > 0;
 
 	if (sl->state == S_OPEN || sl->state == S_QUIT) {
 		smtp_abort(&sl->smtp, why);
-		slot_events(d, sl);
+		pool_slot_events(sl);
 	}
 	if (had && sl->conn_done == 0)
-		d->consec_connfail++;
-	slot_detach(sl);
-}
-
-/* --stop twice: close without outcomes; what was in flight stays so in
- * the journal and is sent again by the next run. */
-void
-slot_drop(struct drv *d, struct slot *sl)
-{
-	struct smtp_event ev;
-
-	if (sl->state == S_OPEN || sl->state == S_QUIT) {
-		smtp_abort(&sl->smtp, "stopped");
-		while (smtp_event(&sl->smtp, &ev))
-			if (ev.kind == SMTP_DONE && ev.tx != &d->probe) {
-				d->st->deferred++;
-				free(ev.tx);
-			}
-	}
-	if (sl->parked) {
-		d->st->deferred++;
-		free(sl->parked);
-		sl->parked = NULL;
-	}
+		sl->p->consec_connfail++;
 	slot_detach(sl);
 }
 
@@ -270,7 +250,7 @@ slot_quit(struct slot *sl, double now)
 
 /* Write what the connection has to say, unless it waits for a commit. */
 void
-slot_write(struct drv *d, struct slot *sl)
+slot_write(struct slot *sl)
 {
 	const char *p;
 	size_t len, n;
@@ -288,7 +268,7 @@ slot_write(struct drv *d, struct slot *sl)
 		if (r != CURLE_OK) {
 			snprintf(why, sizeof why, "connection lost: %s",
 				 curl_easy_strerror(r));
-			slot_close(d, sl, why);
+			slot_close(sl, why);
 			return;
 		}
 		smtp_sent(&sl->smtp, n);
@@ -298,7 +278,7 @@ slot_write(struct drv *d, struct slot *sl)
 
 /* Read what the server sent and act on each complete reply. */
 static void
-slot_read(struct drv *d, struct slot *sl)
+slot_read(struct slot *sl)
 {
 	char in[RECV_CHUNK], why[160];
 	size_t n;
@@ -316,16 +296,16 @@ slot_read(struct drv *d, struct slot *sl)
 			else
 				snprintf(why, sizeof why, "connection closed "
 					 "by the server");
-			slot_close(d, sl, why);
+			slot_close(sl, why);
 			return;
 		}
 		sl->last_io = mono_seconds();
 		if (smtp_in(&sl->smtp, in, n)) {
-			slot_events(d, sl);
-			slot_close(d, sl, "out of memory for an SMTP command");
+			pool_slot_events(sl);
+			slot_close(sl, "out of memory for an SMTP command");
 			return;
 		}
-		slot_events(d, sl);
+		pool_slot_events(sl);
 		/* A short read emptied the socket; TLS may hold a record's
 		 * rest that poll(2) cannot see. */
 		if (n < sizeof in && !sl->tls)
@@ -334,19 +314,19 @@ slot_read(struct drv *d, struct slot *sl)
 	if (sl->state == S_QUIT && smtp_awaiting(&sl->smtp) == 0)
 		slot_detach(sl);
 	else if (sl->state == S_OPEN && smtp_closing(&sl->smtp))
-		slot_close(d, sl, smtp_why(&sl->smtp));
+		slot_close(sl, smtp_why(&sl->smtp));
 }
 
 /* Replies (and writes) that take longer than the timeout end the
  * connection; QUIT's reply is waited for QUIT_WAIT at most. */
 static void
-check_timeouts(struct drv *d, double now)
+check_timeouts(struct pool *p, double now)
 {
 	char why[80];
 	int i;
 
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
+	for (i = 0; i < p->nslots; i++) {
+		struct slot *sl = &p->slots[i];
 		size_t pending;
 
 		if (sl->state == S_QUIT && now >= sl->quit_by) {
@@ -357,11 +337,11 @@ check_timeouts(struct drv *d, double now)
 			continue;
 		smtp_out(&sl->smtp, &pending);
 		if ((smtp_awaiting(&sl->smtp) || pending) &&
-		    now - sl->last_io >= d->timeout) {
+		    now - sl->last_io >= p->timeout) {
 			snprintf(why, sizeof why, "timed out after %.1f s",
 				 now - sl->last_io);
 			sl->timed_out = 1;
-			slot_close(d, sl, why);
+			slot_close(sl, why);
 			sl->timed_out = 0;
 		}
 	}
@@ -369,120 +349,149 @@ check_timeouts(struct drv *d, double now)
 
 /* ---- the poll loop ------------------------------------------------------- */
 
-/*
- * Wait at most wait seconds for any slot's socket or timer; let libcurl
- * run the connections it is opening, read and write the open ones.
- */
-int
-pump(struct drv *d, double wait, int probing)
+#define MAX_FDS (POOL_MAX_POOLS * POOL_MAX_SLOTS * MAX_SOCKS)
+
+struct fds {
+	struct pollfd pfd[MAX_FDS];
+	struct slot *owner[MAX_FDS];
+	int n;
+};
+
+/* A connecting slot's libcurl sockets, and its timer in *wait. */
+static void
+watch_connecting(struct fds *f, struct slot *sl, double now, double *wait)
 {
-	struct pollfd pfd[MAX_SLOTS * MAX_SOCKS];
-	struct slot *owner[MAX_SLOTS * MAX_SOCKS];
-	int n = 0, i, k, r, running;
-	double now = mono_seconds(), t;
+	int k;
 
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		size_t pending;
-
-		if (sl->state == S_CONNECTING) {
-			for (k = 0; k < sl->nsocks; k++) {
-				pfd[n].fd = sl->socks[k].fd;
-				pfd[n].events = (short)(
-					(sl->socks[k].what & CURL_POLL_IN ?
-					 POLLIN : 0) |
-					(sl->socks[k].what & CURL_POLL_OUT ?
-					 POLLOUT : 0));
-				pfd[n].revents = 0;
-				owner[n++] = sl;
-			}
-			if (sl->timer_on) {
-				t = sl->timer_at - now;
-				if (t < wait)
-					wait = t;
-			}
-			continue;
-		}
-		if (sl->state != S_OPEN && sl->state != S_QUIT)
-			continue;
-		smtp_out(&sl->smtp, &pending);
-		pfd[n].fd = sl->fd;
-		pfd[n].events = (short)(POLLIN |
-					(pending && !sl->hold ? POLLOUT : 0));
-		pfd[n].revents = 0;
-		owner[n++] = sl;
-		t = (sl->state == S_QUIT ? sl->quit_by :
-		     sl->last_io + d->timeout) - now;
-		if ((sl->state == S_QUIT || pending ||
-		     smtp_awaiting(&sl->smtp)) && t < wait)
-			wait = t;
+	for (k = 0; k < sl->nsocks && f->n < MAX_FDS; k++) {
+		f->pfd[f->n].fd = sl->socks[k].fd;
+		f->pfd[f->n].events = (short)(
+			(sl->socks[k].what & CURL_POLL_IN ? POLLIN : 0) |
+			(sl->socks[k].what & CURL_POLL_OUT ? POLLOUT : 0));
+		f->pfd[f->n].revents = 0;
+		f->owner[f->n++] = sl;
 	}
-	if (wait < 0)
-		wait = 0;
-	r = poll(pfd, (nfds_t)n, (int)ceil(wait * 1000.0));
-	if (r < 0 && errno != EINTR)
-		return nl_err_set(d->err, NL_EINTERNAL, "poll: %s",
-				  strerror(errno));
-	for (i = 0; r > 0 && i < n; i++) {
-		struct slot *sl = owner[i];
-		int ev = 0;
+	if (sl->timer_on && sl->timer_at - now < *wait)
+		*wait = sl->timer_at - now;
+}
 
-		if (!pfd[i].revents)
-			continue;
-		if (sl->state == S_CONNECTING) {
-			if (pfd[i].revents & (POLLIN | POLLHUP))
-				ev |= CURL_CSELECT_IN;
-			if (pfd[i].revents & POLLOUT)
-				ev |= CURL_CSELECT_OUT;
-			if (pfd[i].revents & (POLLERR | POLLNVAL))
-				ev |= CURL_CSELECT_ERR;
-			curl_multi_socket_action(sl->m, pfd[i].fd, ev,
-						 &running);
-			continue;
-		}
-		if (sl->fd != pfd[i].fd)
-			continue;	/* closed meanwhile */
-		/* Write first: what was queued before this poll is
-		 * committed; what reading queues waits for the next flush. */
-		if (pfd[i].revents & POLLOUT)
-			slot_write(d, sl);
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
-			slot_read(d, sl);
+/* An open slot's socket, and its reply timeout in *wait. */
+static void
+watch_open(struct fds *f, struct slot *sl, double now, double *wait)
+{
+	size_t pending;
+	double t;
+
+	if (f->n >= MAX_FDS)
+		return;
+	smtp_out(&sl->smtp, &pending);
+	f->pfd[f->n].fd = sl->fd;
+	f->pfd[f->n].events = (short)(POLLIN | (pending && !sl->hold ?
+						POLLOUT : 0));
+	f->pfd[f->n].revents = 0;
+	f->owner[f->n++] = sl;
+	t = (sl->state == S_QUIT ? sl->quit_by :
+	     sl->last_io + sl->p->timeout) - now;
+	if ((sl->state == S_QUIT || pending || smtp_awaiting(&sl->smtp)) &&
+	    t < *wait)
+		*wait = t;
+}
+
+static void
+dispatch(struct fds *f, int i)
+{
+	struct slot *sl = f->owner[i];
+	short rev = f->pfd[i].revents;
+	int ev = 0, running;
+
+	if (sl->state == S_CONNECTING) {
+		if (rev & (POLLIN | POLLHUP))
+			ev |= CURL_CSELECT_IN;
+		if (rev & POLLOUT)
+			ev |= CURL_CSELECT_OUT;
+		if (rev & (POLLERR | POLLNVAL))
+			ev |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(sl->m, f->pfd[i].fd, ev, &running);
+		return;
 	}
-	now = mono_seconds();
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		if (sl->state == S_CONNECTING && sl->timer_on &&
-		    sl->timer_at <= now + 0.0005) {
+	if (sl->fd != f->pfd[i].fd)
+		return;		/* closed meanwhile */
+	/* Write first: what was queued before this poll is committed; what
+	 * reading queues waits for the next release. */
+	if (rev & POLLOUT)
+		slot_write(sl);
+	if (rev & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+		slot_read(sl);
+}
+
+/* libcurl's timers that are due, and the connects that ended. */
+static void
+finish_connects(struct pool *p, double now)
+{
+	CURLMsg *msg;
+	int i, left, running;
+
+	for (i = 0; i < p->nslots; i++) {
+		struct slot *sl = &p->slots[i];
+
+		if (sl->state != S_CONNECTING)
+			continue;
+		if (sl->timer_on && sl->timer_at <= now + 0.0005) {
 			sl->timer_on = 0;
 			curl_multi_socket_action(sl->m, CURL_SOCKET_TIMEOUT, 0,
 						 &running);
 		}
-	}
-	for (i = 0; i < d->nslots; i++) {
-		struct slot *sl = &d->slots[i];
-		CURLMsg *msg;
-		int left;
-
-		if (sl->state != S_CONNECTING)
-			continue;
 		while ((msg = curl_multi_info_read(sl->m, &left)))
 			if (msg->msg == CURLMSG_DONE) {
 				sl->done = 1;
 				sl->result = msg->data.result;
 			}
 		if (sl->done)
-			connected(d, sl, probing);
+			pool_connected(sl);
 	}
-	check_timeouts(d, mono_seconds());
+}
+
+int
+pool_pump(struct pool *const *pools, int npools, double wait)
+{
+	static struct fds f;	/* one loop per process: not reentrant */
+	double now = mono_seconds();
+	int i, k, r;
+
+	assert(npools > 0 && npools <= POOL_MAX_POOLS);
+	f.n = 0;
+	for (k = 0; k < npools; k++)
+		for (i = 0; i < pools[k]->nslots; i++) {
+			struct slot *sl = &pools[k]->slots[i];
+
+			if (sl->state == S_CONNECTING)
+				watch_connecting(&f, sl, now, &wait);
+			else if (sl->state == S_OPEN || sl->state == S_QUIT)
+				watch_open(&f, sl, now, &wait);
+		}
+	if (wait < 0)
+		wait = 0;
+	r = poll(f.pfd, (nfds_t)f.n, (int)ceil(wait * 1000.0));
+	if (r < 0 && errno != EINTR)
+		return nl_err_set(pools[0]->err, NL_EINTERNAL, "poll: %s",
+				  strerror(errno));
+	for (i = 0; r > 0 && i < f.n; i++)
+		if (f.pfd[i].revents)
+			dispatch(&f, i);
+	now = mono_seconds();
+	for (k = 0; k < npools; k++)
+		finish_connects(pools[k], now);
+	now = mono_seconds();
+	for (k = 0; k < npools; k++)
+		check_timeouts(pools[k], now);
 	return 0;
 }
 
 void
-send_all(struct drv *d)
+pool_write(struct pool *p)
 {
 	int i;
 
-	for (i = 0; i < d->nslots; i++)
-		slot_write(d, &d->slots[i]);
+	for (i = 0; i < p->nslots; i++)
+		slot_write(&p->slots[i]);
 }

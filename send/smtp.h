@@ -10,7 +10,7 @@
  * DATA, the dot-stuffed message (section 4.5.2), the end of data; RSET
  * after a failed transaction; QUIT.
  *
- * Why not libcurl's own SMTP transfer (deliver.h has the figures):
+ * Why not libcurl's own SMTP transfer (pool.h has the figures):
  * libcurl 7.88 copies every byte of the message through a byte-at-a-time
  * end-of-data scan (Curl_smtp_escape_eob), waits for the reply to the end
  * of data synchronously inside the multi loop (smtp_done ->
