@@ -23,7 +23,7 @@ FUZZ_SECONDS ?= 60
 # Extra libFuzzer flags, e.g. FUZZ_FLAGS=-max_len=70000.
 FUZZ_FLAGS ?=
 FUZZ_TARGETS = issue list_csv list_txt address mustache markdown \
-	mime_encode mime_header mbox config smtp
+	mime_encode mime_header mbox config smtp smtp_model
 FUZZ_DIR = $(B)/fuzz
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer

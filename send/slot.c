@@ -281,6 +281,7 @@ static void
 slot_read(struct slot *sl)
 {
 	char in[RECV_CHUNK], why[160];
+	unsigned long replies;
 	size_t n;
 	CURLcode r;
 
@@ -299,12 +300,16 @@ slot_read(struct slot *sl)
 			slot_close(sl, why);
 			return;
 		}
-		sl->last_io = mono_seconds();
+		/* The timeout bounds each whole reply: a server trickling
+		 * continuation lines for ever does not reset it. */
+		replies = smtp_replies(&sl->smtp);
 		if (smtp_in(&sl->smtp, in, n)) {
 			pool_slot_events(sl);
 			slot_close(sl, "out of memory for an SMTP command");
 			return;
 		}
+		if (smtp_replies(&sl->smtp) != replies)
+			sl->last_io = mono_seconds();
 		pool_slot_events(sl);
 		/* A short read emptied the socket; TLS may hold a record's
 		 * rest that poll(2) cannot see. */

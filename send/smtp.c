@@ -1,6 +1,7 @@
 /* SMTP mail transactions without I/O (smtp.h). */
 #include "send/smtp.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,19 @@ smtp_awaiting(const struct smtp *c)
 	return c->nwait;
 }
 
+unsigned long
+smtp_replies(const struct smtp *c)
+{
+	return c->replies;
+}
+
+/* All that was handed to smtp_sent(), as an offset of all queued. */
+static unsigned long long
+written(const struct smtp *c)
+{
+	return c->out_base + c->out_off;
+}
+
 int
 smtp_closing(const struct smtp *c)
 {
@@ -124,8 +138,10 @@ smtp_out(const struct smtp *c, size_t *len)
 void
 smtp_sent(struct smtp *c, size_t n)
 {
+	assert(n <= c->out.len - c->out_off);
 	c->out_off += n;
 	if (c->out_off >= c->out.len) {
+		c->out_base += c->out.len;
 		buf_reset(&c->out);
 		c->out_off = 0;
 	}
@@ -138,8 +154,10 @@ await(struct smtp *c, int cmd, int tx)
 		errno = EINVAL;
 		return -1;
 	}
+	assert(tx >= -1 && tx < SMTP_TX_MAX);
 	c->wait[c->nwait].cmd = (unsigned char)cmd;
 	c->wait[c->nwait].tx = (signed char)tx;
+	c->wait[c->nwait].end = c->out_base + c->out.len;
 	c->nwait++;
 	return 0;
 }
@@ -256,6 +274,7 @@ smtp_body(struct smtp *c, void *tx, const char *msg, size_t len)
 	if (buf_add(&c->out, ".\r\n", 3))
 		goto fail;
 	t->state = TX_DOT;
+	t->dot_end = c->out_base + c->out.len;
 	return await(c, W_DOT, (int)(t - c->tx));
 fail:
 	buf_setlen(&c->out, start);
@@ -291,7 +310,7 @@ event(struct smtp *c, enum smtp_evkind kind, struct smtp_tx *t, int code,
 	ev->kind = kind;
 	ev->tx = t->tx;
 	ev->code = code;
-	ev->data_sent = t->state == TX_DOT;
+	ev->data_sent = t->state == TX_DOT && written(c) >= t->dot_end;
 	ev->head = head;
 	cpy(ev->reply, sizeof ev->reply, reply);
 }
@@ -314,80 +333,114 @@ fail(struct smtp_tx *t, int code, const char *reply)
 	cpy(t->reply, sizeof t->reply, reply);
 }
 
-/* A complete reply (code, and its text joined in c->cur). */
+/* The reply to MAIL FROM. */
 static int
-reply(struct smtp *c, int code)
+reply_mail(struct smtp *c, struct smtp_tx *t, int code, int ok)
 {
-	struct smtp_tx *t;
-	int cmd, ok = code / 100 == 2;
+	if (t->probe) {
+		done(c, t, code, c->cur, 1);
+		if (ok && !c->closing)
+			return command(c, W_RSET, -1, "RSET", NULL);
+		return 0;
+	}
+	if (!ok) {
+		fail(t, code, c->cur);
+		if (!c->pipelining)
+			done(c, t, t->code, t->reply, 1);
+		return 0;
+	}
+	if (!c->pipelining && !c->closing)
+		return command(c, W_RCPT, (int)(t - c->tx), "RCPT TO:<", t->rcpt);
+	return 0;
+}
 
-	if (c->nwait == 0) {
+/* The reply to RCPT TO. */
+static int
+reply_rcpt(struct smtp *c, struct smtp_tx *t, int code, int ok)
+{
+	if (!ok) {
+		fail(t, code, c->cur);
+		if (c->pipelining)
+			return 0;
+		done(c, t, t->code, t->reply, 1);
+		return c->closing ? 0 : command(c, W_RSET, -1, "RSET", NULL);
+	}
+	if (!c->pipelining && !c->closing && !t->failed)
+		return command(c, W_DATA, (int)(t - c->tx), "DATA", NULL);
+	return 0;
+}
+
+/* The reply to DATA. */
+static int
+reply_data(struct smtp *c, struct smtp_tx *t, int code)
+{
+	if (code == 354 && !t->failed) {
+		t->state = TX_BODY;
+		event(c, SMTP_BODY, t, code, c->cur, 1);
+		return 0;
+	}
+	if (code == 354) {
+		/* RFC 2920 section 3.1: DATA accepted although a recipient
+		 * was refused; an empty message ends it. */
+		t->state = TX_ABORTING;
+		if (buf_add(&c->out, ".\r\n", 3))
+			return -1;
+		return await(c, W_DOTABORT, (int)(t - c->tx));
+	}
+	/* A success other than 354 would leave the message unsent while
+	 * looking delivered: a broken server, not an outcome. */
+	if (code < 400 && !t->failed)
+		return closing(c, "the server answered DATA without 354");
+	fail(t, code, c->cur);
+	done(c, t, t->code, t->reply, 1);
+	return c->closing ? 0 : command(c, W_RSET, -1, "RSET", NULL);
+}
+
+/* The oldest awaited reply: what it answers, once all of its command is
+ * out (smtp.h).  1 with *cmd and *t (NULL for RSET, QUIT), 0 when the
+ * connection is closing instead. */
+static int
+pop_awaited(struct smtp *c, int code, int *cmd, struct smtp_tx **t)
+{
+	if (c->nwait == 0)
 		/* RFC 5321 section 3.8: a server may send 421 and close at
 		 * any time, e.g. when the connection is idle too long. */
 		return closing(c, code == 421 ? c->cur :
 			       "the server sent a reply nothing asked for");
-	}
-	cmd = c->wait[0].cmd;
-	t = c->wait[0].tx >= 0 ? &c->tx[c->wait[0].tx] : NULL;
-	if (t)
-		t->answered = 1;
+	if (written(c) < c->wait[0].end)
+		return closing(c, code == 421 ? c->cur : "the server replied "
+			       "before our command was all sent (a reply to "
+			       "part of a message is no reply to it)");
+	*cmd = c->wait[0].cmd;
+	*t = c->wait[0].tx >= 0 ? &c->tx[c->wait[0].tx] : NULL;
+	assert(*cmd == W_RSET || *cmd == W_QUIT ||
+	       (*t && (*t)->state != TX_FREE));
+	if (*t)
+		(*t)->answered = 1;
 	c->nwait--;
 	memmove(c->wait, c->wait + 1, c->nwait * sizeof c->wait[0]);
+	return 1;
+}
+
+/* A complete reply (code, and its text joined in c->cur). */
+static int
+reply(struct smtp *c, int code)
+{
+	struct smtp_tx *t = NULL;
+	int cmd = 0;
+
+	c->replies++;
+	if (!pop_awaited(c, code, &cmd, &t))
+		return 0;
 	if (code == 421)
 		closing(c, c->cur);
 	switch (cmd) {
 	case W_MAIL:
-		if (t->probe) {
-			done(c, t, code, c->cur, 1);
-			if (ok && !c->closing)
-				return command(c, W_RSET, -1, "RSET", NULL);
-			return 0;
-		}
-		if (!ok) {
-			fail(t, code, c->cur);
-			if (!c->pipelining)
-				done(c, t, t->code, t->reply, 1);
-			return 0;
-		}
-		if (!c->pipelining && !c->closing)
-			return command(c, W_RCPT, (int)(t - c->tx),
-				       "RCPT TO:<", t->rcpt);
-		return 0;
+		return reply_mail(c, t, code, code / 100 == 2);
 	case W_RCPT:
-		if (!ok) {
-			fail(t, code, c->cur);
-			if (c->pipelining)
-				return 0;
-			done(c, t, t->code, t->reply, 1);
-			return c->closing ? 0 :
-				command(c, W_RSET, -1, "RSET", NULL);
-		}
-		if (!c->pipelining && !c->closing && !t->failed)
-			return command(c, W_DATA, (int)(t - c->tx), "DATA",
-				       NULL);
-		return 0;
+		return reply_rcpt(c, t, code, code / 100 == 2);
 	case W_DATA:
-		if (code == 354 && !t->failed) {
-			t->state = TX_BODY;
-			event(c, SMTP_BODY, t, code, c->cur, 1);
-			return 0;
-		}
-		if (code == 354) {
-			/* RFC 2920 section 3.1: DATA accepted although a
-			 * recipient was refused; an empty message ends it. */
-			t->state = TX_ABORTING;
-			if (buf_add(&c->out, ".\r\n", 3))
-				return -1;
-			return await(c, W_DOTABORT, (int)(t - c->tx));
-		}
-		/* A success other than 354 would leave the message unsent
-		 * while looking delivered: a broken server, not an outcome. */
-		if (code < 400 && !t->failed)
-			return closing(c, "the server answered DATA without "
-				       "354");
-		fail(t, code, c->cur);
-		done(c, t, t->code, t->reply, 1);
-		return c->closing ? 0 : command(c, W_RSET, -1, "RSET", NULL);
+		return reply_data(c, t, code);
 	case W_DOT:
 		done(c, t, code, c->cur, 1);
 		return 0;
@@ -395,7 +448,7 @@ reply(struct smtp *c, int code)
 		done(c, t, t->code, t->reply, 1);
 		return c->closing ? 0 : command(c, W_RSET, -1, "RSET", NULL);
 	case W_RSET:
-		if (!ok) {
+		if (code / 100 != 2) {
 			char why[SMTP_REPLY_MAX + 32];
 			snprintf(why, sizeof why, "RSET refused: %s", c->cur);
 			closing(c, why);

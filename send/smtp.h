@@ -58,9 +58,17 @@
  *   it is.
  * - A SMTP_BODY event must be answered by smtp_body() before more input is
  *   fed (or the connection closed): the server waits for the message.
- * - An outcome's data_sent says the end of data went out: the server may
- *   have the message even without a reply (a duplicate is possible if it
- *   is sent again; never otherwise).
+ * - An outcome's data_sent says the end of data went out (all of it was
+ *   handed to smtp_sent()): the server may have the message even without
+ *   a reply (a duplicate is possible if it is sent again; never
+ *   otherwise).
+ * - A reply is credited to a command only once all of that command has
+ *   been written (each awaited reply knows the output offset its command
+ *   ends at).  One that comes sooner (a 250 after the first kilobyte of a
+ *   message, a 552 and then a 500 for every line of the rest) is a
+ *   protocol error: the connection is closing, and the transactions open
+ *   on it end without a code (their outcome is unknown: retried, never
+ *   "sent").  A 421 may come at any time (RFC 5321 section 3.8).
  */
 #ifndef NL_SMTP_H
 #define NL_SMTP_H
@@ -111,6 +119,7 @@ struct smtp_tx {
 	int failed;		/* a reply refused it; code/reply hold it */
 	int answered;		/* a reply to one of its commands came */
 	int code;
+	unsigned long long dot_end;	/* offset after its end of data */
 	char rcpt[SMTP_REPLY_MAX];	/* kept for the non-pipelined RCPT */
 	char reply[SMTP_REPLY_MAX];
 };
@@ -122,9 +131,17 @@ struct smtp {
 	unsigned long ended;	/* ... that got their last reply */
 	struct buf out;		/* bytes to write, from out_off */
 	size_t out_off;
-	/* the replies awaited, oldest first */
-	struct { unsigned char cmd; signed char tx; } wait[SMTP_WAIT_MAX];
+	unsigned long long out_base;	/* offset of out.data[0] in all that
+					 * this connection queued */
+	/* the replies awaited, oldest first, each with the offset its
+	 * command ends at: a reply before that is not to it */
+	struct {
+		unsigned char cmd;
+		signed char tx;
+		unsigned long long end;
+	} wait[SMTP_WAIT_MAX];
 	unsigned nwait;
+	unsigned long replies;	/* complete replies read */
 	struct smtp_tx tx[SMTP_TX_MAX];
 	/* events not yet taken */
 	struct smtp_event ev[2 * SMTP_TX_MAX + 2];
@@ -170,6 +187,11 @@ void smtp_sent(struct smtp *c, size_t n);
 
 /* Replies awaited (0: the server owes nothing). */
 unsigned smtp_awaiting(const struct smtp *c);
+
+/* Complete replies read so far: the caller's timeout bounds each whole
+ * reply, not each read (a server trickling "250-" lines for ever must not
+ * keep a connection alive). */
+unsigned long smtp_replies(const struct smtp *c);
 
 /* Transactions open (begun, no SMTP_DONE yet). */
 unsigned smtp_open(const struct smtp *c);

@@ -29,7 +29,8 @@
  *  - SMTP_BODY comes once, with code 354, never for a probe, and
  *    smtp_body() accepts it;
  *  - a DONE's code is 0 or 200-599; data_sent is 1 exactly when the
- *    transaction's message was given (a probe never sends one); a
+ *    transaction's message was given and all of it, its end of data
+ *    included, was handed to smtp_sent() (a probe never sends one); a
  *    2xx DONE of a non-probe has data_sent 1; head 0 only with code 0 and
  *    no data sent;
  *  - event replies and smtp_why() are NUL-terminated within
@@ -80,6 +81,7 @@ static const char *const smtp_fuzz_msg[SMTP_FUZZ_TXS] = {
 
 struct smtp_fuzz_tx {
 	int begun, done, probe, body, conn;
+	size_t dot_end;		/* the output offset after its end of data */
 };
 
 struct smtp_fuzz {
@@ -93,6 +95,7 @@ struct smtp_fuzz {
 	/* this connection's output so far (written, then what was left) */
 	char out[SMTP_FUZZ_OUT];
 	size_t outlen;
+	size_t sent;		/* of it, handed to smtp_sent() */
 	/* where in it each message went: [start, end) */
 	size_t seg[SMTP_FUZZ_TXS][2];
 	unsigned nseg;
@@ -221,8 +224,10 @@ smtp_fuzz_write(struct smtp_fuzz *f, size_t max, int peek)
 	FUZZ_CHECK(f->outlen + n <= sizeof f->out, "output without bound");
 	memcpy(f->out + f->outlen, p, n);
 	f->outlen += n;
-	if (!peek && n)
+	if (!peek && n) {
 		smtp_sent(&f->c, n);
+		f->sent += n;
+	}
 }
 
 static void
@@ -346,15 +351,17 @@ smtp_fuzz_events(struct smtp_fuzz *f)
 			f->seg[f->nseg][1] = f->outlen + p1;
 			f->nseg++;
 			t->body = 1;
+			t->dot_end = f->sent + p1;
 			continue;
 		}
 		FUZZ_CHECK(ev.kind == SMTP_DONE, "event kind %d", ev.kind);
 		t->done = 1;
 		FUZZ_CHECK(ev.code == 0 || (ev.code >= 200 && ev.code <= 599),
 			   "DONE with code %d", ev.code);
-		FUZZ_CHECK(ev.data_sent == t->body, "data_sent %d, but the "
-			   "message was %sgiven", ev.data_sent,
-			   t->body ? "" : "not ");
+		FUZZ_CHECK(ev.data_sent == (t->body && f->sent >= t->dot_end),
+			   "data_sent %d, but the message was %s", ev.data_sent,
+			   !t->body ? "not given" : f->sent >= t->dot_end ?
+			   "all written" : "not all written");
 		FUZZ_CHECK(!(ev.code >= 200 && ev.code <= 299 && !t->probe) ||
 			   ev.data_sent == 1,
 			   "a %d without the message: %s", ev.code, ev.reply);
@@ -429,6 +436,7 @@ FUZZ_TARGET(smtp)
 		f.quit_sent = 0;
 		f.conn_begun = 0;
 		f.outlen = 0;
+		f.sent = 0;
 		f.nseg = 0;
 		for (;;) {
 			smtp_fuzz_begin(&f);

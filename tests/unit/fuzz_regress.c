@@ -27,6 +27,7 @@
 #include "tests/fuzz/mime_header.c"
 #include "tests/fuzz/mustache.c"
 #include "tests/fuzz/smtp.c"
+#include "tests/fuzz/smtp_model.c"
 #include "tests/tap.h"
 
 static const struct {
@@ -44,6 +45,7 @@ static const struct {
 	{ "mbox", fuzz_mbox },
 	{ "config", fuzz_config },
 	{ "smtp", fuzz_smtp },
+	{ "smtp_model", fuzz_smtp_model },
 };
 
 static int

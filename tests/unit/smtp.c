@@ -608,14 +608,16 @@ test_abort(void)
 	ok(smtp_closing(&c) && smtp_open(&c) == 0 && smtp_awaiting(&c) == 0,
 	   "abort: closing, nothing open or awaited");
 
-	/* Timed out with t2's envelope behind t1's end of data. */
+	/* Lost with t2's envelope behind t1's end of data, none of it
+	 * written: t1's message never left (d0), whatever was queued. */
 	smtp_init(&c, 1);
 	to_body(&c, &T1);
 	smtp_body(&c, &T1, "m\r\n", 3);
 	smtp_begin(&c, &T2, "a@x", "c@z");
 	smtp_abort(&c, "lost");
-	is_str(take_events(&c), "DONE t1 0 d1 h1 [lost]; DONE t2 0 d0 h0 "
-	       "[lost]", "abort with two open: t1 head, t2 queued behind");
+	is_str(take_events(&c), "DONE t1 0 d0 h1 [lost]; DONE t2 0 d0 h0 "
+	       "[lost]", "abort with two open: t1 head, its message not "
+	       "written; t2 queued behind");
 	is_str(drain(&c), "", "abort: pending output dropped");
 
 	/* head (smtp.h): 1 once any of its commands was answered. */
@@ -755,6 +757,112 @@ test_probe(void)
 
 /* ---- 10. misuse, QUIT ------------------------------------------------- */
 
+/* A reply is to a command only once all of the command is written: the
+ * two shapes of an early reply, pipelined and not.  Neither may end as
+ * "sent", nor credit its reply to the next transaction. */
+static void
+test_early_reply(int pipelining)
+{
+	struct smtp c = {0};
+	static char big[200000];
+	const char *p;
+	size_t n;
+	const char *mode = pipelining ? "pipelined" : "not pipelined";
+	char want[256];
+
+	memset(big, 'x', sizeof big);
+	for (n = 76; n < sizeof big; n += 78) {
+		big[n] = '\r';
+		big[n + 1] = '\n';
+	}
+	memcpy(big + sizeof big - 2, "\r\n", 2);
+
+	/* 1. 250 after the first kilobyte, then the connection resets. */
+	smtp_init(&c, pipelining);
+	if (pipelining) {
+		to_body(&c, &T1);
+	} else {
+		smtp_begin(&c, &T1, "a@x", "b@y");
+		drain(&c);
+		feed(&c, "250 ok\r\n");
+		drain(&c);
+		feed(&c, "250 ok\r\n");
+		drain(&c);
+		feed(&c, "354 go\r\n");
+	}
+	smtp_body(&c, &T1, big, sizeof big);
+	smtp_out(&c, &n);
+	smtp_sent(&c, 1024);
+	is_str(feed(&c, "250 2.0.0 queued\r\n"), "", "%s: a 250 to a "
+	       "message 1 KiB of which went out makes no outcome", mode);
+	ok(smtp_closing(&c), "%s: it closes the connection", mode);
+	smtp_abort(&c, "connection reset");
+	is_str(take_events(&c), "DONE t1 0 d0 h1 [connection reset]",
+	       "%s: the transaction ends without a code, its message not "
+	       "sent (retried, never journaled sent)", mode);
+
+	/* 2. 552 early, then a 500 for every line of the rest, read as
+	 * commands; the next transaction is pipelined behind. */
+	smtp_init(&c, pipelining);
+	if (pipelining) {
+		to_body(&c, &T1);
+	} else {
+		smtp_begin(&c, &T1, "a@x", "b@y");
+		drain(&c);
+		feed(&c, "250 ok\r\n");
+		drain(&c);
+		feed(&c, "250 ok\r\n");
+		drain(&c);
+		feed(&c, "354 go\r\n");
+	}
+	smtp_body(&c, &T1, big, sizeof big);
+	if (pipelining)
+		smtp_begin(&c, &T2, "a@x", "c@z");
+	p = smtp_out(&c, &n);
+	(void)p;
+	smtp_sent(&c, 4096);
+	snprintf(want, sizeof want, "%s", "");
+	is_str(feed(&c, "552 5.3.4 too big\r\n500 5.5.1 unknown\r\n"
+		    "500 5.5.1 unknown\r\n"), want, "%s: an early 552 and "
+	       "the 500s that follow make no outcome", mode);
+	ok(smtp_closing(&c), "%s: the connection closes", mode);
+	smtp_abort(&c, "closed");
+	snprintf(want, sizeof want, "DONE t1 0 d0 h1 [closed]%s",
+		 pipelining ? "; DONE t2 0 d0 h0 [closed]" : "");
+	is_str(take_events(&c), want, "%s: no one is failed with a reply "
+	       "meant for a body line", mode);
+
+	/* 3. The same reply once all of it is written is the outcome. */
+	smtp_init(&c, pipelining);
+	if (pipelining) {
+		to_body(&c, &T1);
+	} else {
+		smtp_begin(&c, &T1, "a@x", "b@y");
+		drain(&c);
+		feed(&c, "250 ok\r\n");
+		drain(&c);
+		feed(&c, "250 ok\r\n");
+		drain(&c);
+		feed(&c, "354 go\r\n");
+	}
+	smtp_body(&c, &T1, big, sizeof big);
+	drain(&c);
+	is_str(feed(&c, "250 2.0.0 queued\r\n"), "DONE t1 250 d1 h1 "
+	       "[250 2.0.0 queued]", "%s: a 250 after the end of data is "
+	       "sent", mode);
+	ok(smtp_replies(&c) >= 1, "%s: replies are counted", mode);
+
+	/* 4. 421 may come at any time (RFC 5321 section 3.8). */
+	smtp_init(&c, pipelining);
+	smtp_begin(&c, &T1, "a@x", "b@y");
+	smtp_sent(&c, 3);
+	is_str(feed(&c, "421 4.3.2 shutting down\r\n"), "", "%s: an early "
+	       "421 makes no outcome", mode);
+	ok(smtp_closing(&c) && strstr(smtp_why(&c), "421"), "%s: and closes "
+	   "with its text", mode);
+	smtp_free(&c);
+}
+
 static void
 test_misuse(void)
 {
@@ -891,6 +999,8 @@ main(void)
 	test_abort();
 	test_protocol();
 	test_probe();
+	test_early_reply(1);
+	test_early_reply(0);
 	test_misuse();
 	test_reinit();
 	test_mixed_and_closing();
