@@ -24,6 +24,13 @@ int
 audience_open(struct run *r, struct state *st, struct audience *a,
 	      struct nl_err *err)
 {
+	return audience_open_warn(r, st, print_row_warning, NULL, a, err);
+}
+
+int
+audience_open_warn(struct run *r, struct state *st, list_warn_fn warn,
+		   void *warn_arg, struct audience *a, struct nl_err *err)
+{
 	const struct options *o = r->o;
 	char **paths;
 	size_t i, n = 0;
@@ -40,7 +47,7 @@ audience_open(struct run *r, struct state *st, struct audience *a,
 	if (suppress_open(st, &a->sup, err))
 		goto out;
 	rc = recipients_open(&a->rc, (const char *const *)paths, n,
-			     print_row_warning, NULL, a->sup ? suppressed : NULL,
+			     warn, warn_arg, a->sup ? suppressed : NULL,
 			     a->sup, err);
 out:
 	for (i = 0; i < n; i++)

@@ -53,6 +53,9 @@ struct audience {
 };
 int audience_open(struct run *r, struct state *st, struct audience *a,
 		  struct nl_err *err);
+/* The same with the bad rows to warn (reported to it, not to stderr). */
+int audience_open_warn(struct run *r, struct state *st, list_warn_fn warn,
+		       void *warn_arg, struct audience *a, struct nl_err *err);
 /* As lists_next(): 1, 0 at the end, -1 on error. */
 int audience_next(struct audience *a, struct subscriber *s,
 		  struct nl_err *err);
@@ -62,6 +65,16 @@ void audience_close(struct audience *a);
  * all.  For previews, checks and --test, so that they show what is sent. */
 int audience_first(struct run *r, struct subscriber **first,
 		   unsigned long *n, struct nl_err *err);
+
+/*
+ * campaign_compose() for one subscriber of the lists.  A row that cannot
+ * be composed (NL_EDATA: a name too long for a header, a value a template
+ * cannot take) is a bad row like those the lists skip: 1, with err's
+ * message "FILE:LINE: reason" for the caller to report; the run goes on.
+ * -1 for anything else (out of memory: the run stops).
+ */
+int run_compose_row(struct campaign *c, const struct subscriber *s,
+		    struct buf *out, struct nl_err *err);
 
 /* Options for campaign_open() that follow from the run. */
 void run_campaign_opts(const struct run *r, struct campaign_opts *co);

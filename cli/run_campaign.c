@@ -1,5 +1,6 @@
 /* From the run to a campaign: the config's settings and the unsubscribe
  * key handed to campaign/ (which knows nothing of the config). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,4 +51,20 @@ run_campaign_open(struct run *r, const char *issue,
 		free(key);
 	}
 	return rc;
+}
+
+int
+run_compose_row(struct campaign *c, const struct subscriber *s,
+		struct buf *out, struct nl_err *err)
+{
+	char why[NL_ERRMSG_MAX];
+
+	if (campaign_compose(c, s, out, err) == 0)
+		return 0;
+	if (err->kind != NL_EDATA)
+		return -1;
+	snprintf(why, sizeof why, "%s", err->msg);
+	nl_err_set(err, NL_EDATA, "%s:%lu: %s", s->file ? s->file : "?",
+		   s->line, why);
+	return 1;
 }

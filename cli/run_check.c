@@ -5,33 +5,91 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "state/db.h"
 
 /* The sample reader of previews and checks without a list. */
 static const struct subscriber sample = {
 	.email = "reader@example.com", .name = "", .file = "(sample)",
 };
 
-int
-run_check(struct run *r, struct nl_err *err)
-{
-	struct campaign_opts co;
-	struct campaign *c = NULL;
-	const struct composed *cp;
-	struct subscriber *first = NULL;
-	unsigned long n;
-	struct buf html;
-	size_t i;
-	int rc = -1;
+/* --check's warning lines about the lists, in the order met. */
+struct row_warnings {
+	char **v;
+	size_t n;
+	int full;
+};
 
-	buf_init(&html, 0);
-	run_campaign_opts(r, &co);
-	co.collect_warnings = true;
-	if (run_campaign_open(r, r->o->issue, &co, &c, err) ||
-	    audience_first(r, &first, &n, err))
+#define ROW_WARNINGS_MAX 1000
+
+static void
+row_warning(void *arg, const char *msg)
+{
+	struct row_warnings *w = arg;
+	char **nv;
+
+	/* As in a send, on stderr at once; and a warning line on stdout. */
+	nl_report(msg);
+	if (w->n >= ROW_WARNINGS_MAX) {
+		w->full = 1;
+		return;
+	}
+	nv = realloc(w->v, (w->n + 1) * sizeof *nv);
+	if (!nv || !(nv[w->n] = strdup(msg))) {
+		if (nv)
+			w->v = nv;
+		w->full = 1;
+		return;
+	}
+	w->v = nv;
+	w->n++;
+}
+
+/* Every recipient composed as a send would (what cannot be composed is a
+ * bad row: a warning); the first one's HTML part for the size. */
+static int
+check_audience(struct run *r, struct campaign *c, struct row_warnings *w,
+	       unsigned long *n, struct buf *html, struct nl_err *err)
+{
+	struct audience a;
+	struct subscriber s;
+	struct state *st = NULL;
+	struct buf msg;
+	int got, rc = -1;
+
+	*n = 0;
+	buf_init(&msg, 0);
+	if (state_open(r->state_path, STATE_RO, &st, err) ||
+	    audience_open_warn(r, st, row_warning, w, &a, err))
 		goto out;
-	if (campaign_render(c, first ? first : &sample, &html, NULL, err))
-		goto out;
-	cp = campaign_composed(c);
+	while ((got = audience_next(&a, &s, err)) == 1) {
+		buf_reset(&msg);
+		got = run_compose_row(c, &s, &msg, err);
+		if (got < 0)
+			break;
+		if (got == 1) {
+			row_warning(w, err->msg);
+			continue;
+		}
+		if ((*n)++ == 0 && campaign_render(c, &s, html, NULL, err)) {
+			got = -1;
+			break;
+		}
+	}
+	rc = got < 0 ? -1 : 0;
+	audience_close(&a);
+out:
+	state_close(st);
+	buf_free(&msg);
+	return rc;
+}
+
+static void
+print_check(struct campaign *c, unsigned long n, size_t html_size,
+	    const struct row_warnings *w)
+{
+	const struct composed *cp = campaign_composed(c);
+	size_t i;
+
 	printf("subject: %s\n", cp->subject);
 	printf("sections: %zu\n", cp->nsections);
 	printf("words: %lu computed", cp->words_computed);
@@ -39,16 +97,56 @@ run_check(struct run *r, struct nl_err *err)
 		printf(", %ld stated", campaign_issue(c)->words);
 	printf("\nreading time: %lu min\n", cp->minutes);
 	printf("recipients: %lu\n", n);
-	printf("html size: %zu bytes\n", html.len);
+	printf("html size: %zu bytes\n", html_size);
 	for (i = 0; i < campaign_nwarnings(c); i++)
 		printf("warning: %s\n", campaign_warning(c, i));
+	/* The lists' rows are echoed with control characters as '?', as
+	 * nl_report() writes them: a row cannot forge a line. */
+	for (i = 0; i < w->n; i++) {
+		char *q;
+
+		for (q = w->v[i]; *q; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				*q = '?';
+		printf("warning: %s\n", w->v[i]);
+	}
+	if (w->full)
+		printf("warning: more skipped rows not shown\n");
+}
+
+int
+run_check(struct run *r, struct nl_err *err)
+{
+	struct campaign_opts co;
+	struct campaign *c = NULL;
+	struct row_warnings w = { NULL, 0, 0 };
+	unsigned long n = 0;
+	struct buf html;
+	size_t i;
+	int rc = -1;
+
+	buf_init(&html, 0);
+	run_campaign_opts(r, &co);
+	co.collect_warnings = true;
+	if (run_campaign_open(r, r->o->issue, &co, &c, err))
+		goto out;
+	if (r->o->nlists ? check_audience(r, c, &w, &n, &html, err) :
+	    campaign_render(c, &sample, &html, NULL, err))
+		goto out;
+	/* the first recipient's size; one without a list: the sample's */
+	if (r->o->nlists && n == 0 && campaign_render(c, &sample, &html, NULL,
+						       err))
+		goto out;
+	print_check(c, n, html.len, &w);
 	if (r->o->nlists && n == 0) {
 		nl_err_set(err, NL_EDATA, "no valid recipient in the lists");
 		goto out;
 	}
 	rc = fflush(stdout) ? nl_err_set(err, NL_EIO, "stdout: write error") : 0;
 out:
-	free(first);
+	for (i = 0; i < w.n; i++)
+		free(w.v[i]);
+	free(w.v);
 	buf_free(&html);
 	campaign_close(c);
 	return rc;

@@ -63,7 +63,7 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 	struct state *st = NULL;
 	struct subscriber s;
 	struct buf msg, num;
-	unsigned long n = 0;
+	unsigned long n = 0, bad = 0;
 	double t0 = mono_seconds();
 	char *iobuf = NULL;
 	FILE *f;
@@ -86,8 +86,15 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 		goto out;
 	while ((got = audience_next(&rs, &s, err)) == 1) {
 		buf_reset(&msg);
-		if (campaign_compose(c, &s, &msg, err) ||
-		    mbox_append(f, campaign_return_path(c), r->now, msg.data,
+		got = run_compose_row(c, &s, &msg, err);
+		if (got < 0)
+			goto out;
+		if (got == 1) {
+			nl_report(err->msg);
+			bad++;
+			continue;
+		}
+		if (mbox_append(f, campaign_return_path(c), r->now, msg.data,
 				msg.len, err))
 			goto out;
 		n++;
@@ -107,7 +114,8 @@ dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 		nl_reportf("wrote %s message%s to %s, skipped %lu "
 			"bad row%s, %lu duplicate%s, suppressed %lu in %.1f s",
 			buf_cstr(&num), n == 1 ? "" : "s", r->o->dry_run,
-			lists_skipped(rs.rc.l), lists_skipped(rs.rc.l) == 1 ? "" : "s",
+			lists_skipped(rs.rc.l) + bad,
+			lists_skipped(rs.rc.l) + bad == 1 ? "" : "s",
 			lists_duplicates(rs.rc.l),
 			lists_duplicates(rs.rc.l) == 1 ? "" : "s", rs.rc.filtered,
 			mono_seconds() - t0);
@@ -148,13 +156,17 @@ src_next(void *arg, struct subscriber *s, struct nl_err *err)
 	return audience_next(&src->rs, s, err);
 }
 
+/* A row that cannot be composed is reported and skipped (1). */
 static int
 src_compose(void *arg, const struct subscriber *s, struct buf *out,
 	    struct nl_err *err)
 {
 	struct source *src = arg;
+	int r = run_compose_row(src->c, s, out, err);
 
-	return campaign_compose(src->c, s, out, err);
+	if (r == 1)
+		nl_report(err->msg);
+	return r;
 }
 
 static int

@@ -898,8 +898,9 @@ check_rcpt(const struct msg_rcpt *r, struct nl_err *err)
 	if (r->name && (check_header_text("recipient name", r->name, err)))
 		return -1;
 	if (r->name && strlen(r->name) > VALUE_MAX)
-		return nl_err_set(err, NL_EDATA, "recipient name: longer than "
-				  "%d", VALUE_MAX);
+		return nl_err_set(err, NL_EDATA, "the display name is longer "
+				  "than %d bytes, too long for the To: header",
+				  VALUE_MAX);
 	if (!r->unsub_url && !r->unsub_mailto)
 		return nl_err_set(err, NL_EDATA, "recipient %s: no "
 				  "unsubscribe URL or mailto", r->email);

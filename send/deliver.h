@@ -83,7 +83,9 @@ struct deliver_src {
 	 * Called again after 0 is not required. */
 	int (*next)(void *arg, struct subscriber *s, struct nl_err *err);
 	/* Append s's complete RFC 5322 message (CRLF line ends) to out.
-	 * Called again for a retry, with the driver's copy of s. */
+	 * Called again for a retry, with the driver's copy of s.  0; 1: s
+	 * cannot be composed (a bad row, reported by the callee): it is
+	 * skipped, counted in bad, and the run goes on; -1: fatal. */
 	int (*compose)(void *arg, const struct subscriber *s, struct buf *out,
 		       struct nl_err *err);
 	void *arg;
@@ -133,6 +135,8 @@ struct deliver_stats {
 	unsigned long deferred;		/* left for a later run: 4xx,
 					 * timeouts, window cap, stopped */
 	unsigned long skipped;		/* already sent (journal) */
+	unsigned long bad;		/* could not be composed (compose
+					 * returned 1) */
 	unsigned long suppressed;	/* not set here: the caller's count */
 	unsigned long prior_failed;	/* failed in an earlier run, not
 					 * retried (no retry_failed) */

@@ -328,15 +328,19 @@ static int
 ev_begin(void *arg, struct job *j, struct buf *msg)
 {
 	struct run *d = arg;
+	int r;
 
 	/* Stopped while its connection opened: nothing new starts. */
 	if (d->stopping || d->fatal) {
 		ev_requeue(d, j, 0);
 		return -1;
 	}
-	if (d->src->compose(d->src->arg, &j->s, msg, d->err)) {
-		d->src_failed = 1;
-		d->stopping = 1;
+	r = d->src->compose(d->src->arg, &j->s, msg, d->err);
+	if (r) {
+		if (r < 0)
+			d->src_failed = d->stopping = 1;
+		else
+			d->st->bad++;
 		buf_reset(msg);
 		d->inflight--;
 		free(j);
