@@ -9,6 +9,7 @@
 
 #include "compose/words.h"
 #include "util/buf.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 #define TEXT_WIDTH 72
@@ -17,71 +18,10 @@
 /* ------------------------------------------------------------------ */
 /* URLs                                                               */
 
-static bool
-prefix_ci(const char *s, const char *lower_prefix)
-{
-	for (; *lower_prefix; s++, lower_prefix++) {
-		char c = *s;
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != *lower_prefix)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Copy up to max-1 bytes of url into dst, lowercased, the way a browser
- * sees the URL's start (WHATWG URL "basic URL parser": leading C0 controls
- * and spaces stripped, every ASCII tab or newline removed), so that
- * "\x01Java\tScript:" is read as "javascript:".
- */
-static void
-url_head(const char *url, char *dst, size_t max)
-{
-	const unsigned char *u = (const unsigned char *)url;
-	size_t k = 0;
-
-	while (*u && *u <= 0x20)
-		u++;
-	for (; *u && k + 1 < max; u++) {
-		unsigned char c = *u;
-
-		if (c == '\t' || c == '\n' || c == '\r')
-			continue;
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		dst[k++] = (char)c;
-	}
-	dst[k] = '\0';
-}
-
 bool
 md_url_is_safe(const char *url, bool is_image)
 {
-	static const char *const images[] = {
-		"data:image/png", "data:image/gif", "data:image/jpeg",
-		"data:image/webp"
-	};
-	char h[32];
-	size_t i, k;
-
-	url_head(url, h, sizeof h);
-	if (prefix_ci(h, "javascript:") || prefix_ci(h, "vbscript:") ||
-	    prefix_ci(h, "file:"))
-		return false;
-	if (!prefix_ci(h, "data:"))
-		return true;
-	if (!is_image)
-		return false;
-	/* Raster types only: SVG can carry script (and so can text/html). */
-	for (i = 0; i < sizeof images / sizeof images[0]; i++) {
-		k = strlen(images[i]);
-		if (prefix_ci(h, images[i]) && (h[k] == ';' || h[k] == ','))
-			return true;
-	}
-	return false;
+	return url_is_safe(url, is_image);
 }
 
 static int
@@ -662,7 +602,7 @@ end_image(struct tstate *t, cmark_node *n)
 	    buf_adds(&t->scratch, *alt ? alt : "image") ||
 	    buf_addc(&t->scratch, ']'))
 		return -1;
-	if ((prefix_ci(url, "http://") || prefix_ci(url, "https://")) &&
+	if ((url_prefix_ci(url, "http://") || url_prefix_ci(url, "https://")) &&
 	    (buf_adds(&t->scratch, " <") || put_url_text(&t->scratch, url) ||
 	     buf_addc(&t->scratch, '>')))
 		return -1;

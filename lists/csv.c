@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lists/address.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 enum { ST_START, ST_UNQ, ST_Q, ST_QQ };
@@ -615,8 +616,17 @@ row(struct csv *c, struct subscriber *s)
 		list_skip(c->sink, c->in.path, c->recline, "%s", c->why);
 		return 1;
 	}
-	for (i = 0; i < c->nextra; i++)
+	for (i = 0; i < c->nextra; i++) {
 		c->vals[i] = field(c, c->cols[i]);
+		/* A template may put a column in an href (util/url.h). */
+		if (url_value_is_unsafe(c->vals[i])) {
+			list_skip(c->sink, c->in.path, c->recline, "column %s: "
+				  "a URL a mail client must not follow "
+				  "(javascript:, vbscript:, file: or data:)",
+				  list_echo(echo, sizeof echo, c->keys[i]));
+			return 1;
+		}
+	}
 	s->email = email;
 	s->name = name;
 	s->nextra = c->nextra;

@@ -41,4 +41,11 @@ check_grep "it is reported" "list.csv:3: the display name is longer than 900 byt
 check_grep "the summary" "sent 2, failed 0, deferred 0" "$TMP/err"
 stop_pid "$SINK_PID"
 check_eq "the sink has the other two" "$(ls sink | wc -l)" 2
+# A column a template may put in an href is a URL like any other.
+printf 'email,name,site\nada@example.org,Ada,https://ada.example.org/\nx@example.org,X,"  JavaScript:alert(1)"\nd@example.org,D,data: five items\n' > cols.csv
+check_exit "a column holding a javascript: URL" 0 "$NLSEND" issue.yaml \
+	--list cols.csv --dry-run cols.mbox
+check_grep "its row is skipped and said why" \
+	"cols.csv:3: column 'site': a URL a mail client must not follow" "$TMP/err"
+check_eq "text that starts with data: is no URL" "$(grep -c '^From ' cols.mbox)" 2
 done_testing

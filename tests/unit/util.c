@@ -5,6 +5,7 @@
 #include "tests/tap.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 int
@@ -38,5 +39,17 @@ main(void)
 	ok(!uc_is_alnum(0x2014), "em dash is not");
 	ok(!uc_is_alnum(0x2022), "bullet is not");
 	ok(uc_is_space(0xA0) && uc_is_space(0x3000), "NBSP, ideographic space");
+
+	ok(url_value_is_unsafe("javascript:alert(1)"), "a javascript: value");
+	ok(url_value_is_unsafe("  \x01Java\tScript:x"), "as a browser reads it");
+	ok(url_value_is_unsafe("vbscript:x") && url_value_is_unsafe("FILE:///etc"),
+	   "vbscript:, file:");
+	ok(url_value_is_unsafe("data:text/html,<script>"), "data: that is not "
+	   "an image");
+	ok(!url_value_is_unsafe("data:image/png;base64,AAAA"), "a raster image");
+	ok(!url_value_is_unsafe("data: five items"), "text is not a URL");
+	ok(!url_value_is_unsafe("https://example.org/javascript:x") &&
+	   !url_value_is_unsafe("Bergen") && !url_value_is_unsafe(""),
+	   "URLs and words that are safe");
 	return done_testing();
 }
