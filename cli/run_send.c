@@ -323,7 +323,8 @@ send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 		nl_err_set(err, NL_EUSAGE, "--test %s: %s", o->test_addr, why);
 		goto out;
 	}
-	if (secret_password(r->cfg, &password, err))
+	if (secret_password(r->cfg, o->smtp ? o->smtp : r->cfg->smtp,
+			    &password, err))
 		goto out;
 	if (!o->test_addr && !r->locked &&
 	    state_lock(r->state_path, o->lock_wait, &lockfd, err))

@@ -1,6 +1,8 @@
 /* Where the SMTP password comes from (secret.h). */
 #include "cli/secret.h"
 
+#include "cli/netrc.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +12,32 @@
 #include <curl/curl.h>
 
 
+static char *url_part(const char *url, CURLUPart what);
+
+/* A login named in the config with its password in ~/.netrc (netrc.h
+ * says why libcurl cannot be left to find it). */
+static int
+netrc_of(const struct config *cfg, const char *url, char **out,
+	 struct nl_err *err)
+{
+	const char *home = getenv("HOME");
+	char path[4096], *host;
+	int r;
+
+	if (!cfg->user || !url || !home || !*home)
+		return 1;
+	host = url_part(url, CURLUPART_HOST);
+	if (!host)
+		return 1;
+	snprintf(path, sizeof path, "%s/.netrc", home);
+	r = netrc_password(path, host, cfg->user, out, err);
+	curl_free(host);
+	return r;
+}
+
 int
-secret_password(const struct config *cfg, char **out, struct nl_err *err)
+secret_password(const struct config *cfg, const char *url, char **out,
+		struct nl_err *err)
 {
 	const char *env = getenv("NLSEND_SMTP_PASSWORD");
 	char line[1024];
@@ -45,7 +71,11 @@ secret_password(const struct config *cfg, char **out, struct nl_err *err)
 	} else if (env && *env) {
 		*out = strdup(env);
 	} else {
-		return 0;
+		st = netrc_of(cfg, url, out, err);
+		if (st < 0)
+			return -1;
+		if (st > 0)
+			return 0;
 	}
 	if (!*out)
 		return nl_err_set(err, NL_ENOMEM, "out of memory");

@@ -1,8 +1,10 @@
 /*
  * secret.h - the SMTP password, from the first of: the config's
  * `password`, `password_command` (the first line of its output, as msmtp's
- * passwordeval), the environment's NLSEND_SMTP_PASSWORD.  None of them:
- * *out is NULL and libcurl looks in ~/.netrc.
+ * passwordeval), the environment's NLSEND_SMTP_PASSWORD, and with `user`
+ * set the entry of ~/.netrc for that login on the URL's host (netrc.h).
+ * None of them: *out is NULL and libcurl looks in ~/.netrc for any login
+ * of the host.
  *
  * The value is never printed, logged or journaled; the caller wipes
  * (explicit_bzero) and frees it.  Errors: NL_ECONFIG (password_command
@@ -15,7 +17,8 @@
 #include "cli/config.h"
 #include "util/err.h"
 
-int secret_password(const struct config *cfg, char **out, struct nl_err *err);
+int secret_password(const struct config *cfg, const char *url, char **out,
+		    struct nl_err *err);
 
 /* 1 when the URL carries a password (smtp://user:pw@host): then it is a
  * secret like `password`, and the command line must never hold it (every

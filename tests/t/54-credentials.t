@@ -2,6 +2,8 @@
 # Credentials stay secret: never in argv, never in clear over the network,
 # never in a file others can read.
 . "${NLSEND_TOP:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "$NLSEND_TOP/tests/lib/send.sh"
+need_servers
 
 EX=$NLSEND_TOP/examples
 SEND="$NLSEND $EX/issue.yaml --list $EX/readers.csv --state st.db"
@@ -31,4 +33,25 @@ check_exit "a password in the URL of a config others can read" 78 \
 	$SEND --config url.yaml
 check_grep "chmod 600" "readable by others \\(chmod 600" "$TMP/err"
 check_nogrep "no password in the message" "hunter2" "$TMP/err"
+# user: in the config, its password in ~/.netrc (as msmtp and curl read
+# it): the entry of that login is used, in either layout.
+start_smtpd srv --auth ada:s3cret --auth-plaintext
+ok $? "smtpd.py with AUTH started"
+printf 'user: ada\n' > user.yaml
+printf 'ada@example.org\n' > one.txt
+n=0
+for layout in 'machine 127.0.0.1\nlogin ada\npassword s3cret\n' \
+	'machine other.example login ada password nope\nmachine 127.0.0.1 login bob password nope machine 127.0.0.1 login ada password s3cret\n' \
+	'macdef init\ncd /\n\ndefault login ada password "s3cret"\n'; do
+	n=$((n + 1))
+	printf "$layout" > "$HOME/.netrc"
+	chmod 600 "$HOME/.netrc"
+	check_exit "netrc layout $n: the login's password is used" 0 \
+		timeout 30 "$NLSEND" "$EX/issue.yaml" --list one.txt \
+		--config user.yaml --smtp "smtp://127.0.0.1:$SMTPD_PORT" \
+		--tls=no --state "nrc$n.db" --no-progress
+done
+check_nogrep "the password never reaches the output" "s3cret" "$TMP/err"
+rm -f "$HOME/.netrc"
+stop_pid "$SMTPD_PID"
 done_testing
