@@ -28,6 +28,7 @@ struct run {
 	int npools;
 	struct heap retry;
 	int src_done, fatal, stopping, abandon, window_full;
+	int signalled;		/* stopped by *c->stop */
 	int src_failed;		/* err holds src's error */
 	struct nl_err brk;	/* why the run stopped early */
 	double t0, dirty_since, last_progress;
@@ -471,13 +472,15 @@ quit_all(struct run *d)
 	}
 }
 
-/* The window is full: count what is left as deferred, without sending. */
-static void
-drain_window(struct run *d)
+/* What is left (waiting for a retry, or not yet read from src), counted
+ * as deferred without sending: it stays pending in the journal. */
+static unsigned long
+drain(struct run *d)
 {
 	struct job *j;
 	unsigned long n = 0;
 
+	d->stopping = 0;	/* next_from_src reads on */
 	while ((j = heap_pop(&d->retry))) {
 		free(j);
 		n++;
@@ -486,7 +489,17 @@ drain_window(struct run *d)
 		free(j);
 		n++;
 	}
+	d->stopping = 1;
 	d->st->deferred += n;
+	return n;
+}
+
+/* The window is full. */
+static void
+drain_window(struct run *d)
+{
+	unsigned long n = drain(d);
+
 	if (n && !d->c->quiet)
 		say(d, "the sending window (%ld messages per %ld s) is used up: "
 		    "%lu recipient%s left for a later run", d->c->window_count,
@@ -548,13 +561,17 @@ check_stop(struct run *d)
 	const struct deliver_conf *c = d->c;
 	struct pool *p = d->pools[0];
 
-	if (c->stop && *c->stop && !d->stopping) {
-		d->stopping = 1;
-		nl_err_set(&d->brk, NL_ETEMPFAIL, "stopped by a signal; a re-run "
-			   "sends to the rest");
+	if (c->stop && *c->stop && !d->signalled) {
+		d->stopping = d->signalled = 1;
+		nl_err_set(&d->brk, NL_ETEMPFAIL, "interrupted: a re-run sends "
+			   "to the rest");
 	}
-	if (c->stop && *c->stop >= 2)
+	if (c->stop && *c->stop >= 2 && !d->abandon) {
 		d->abandon = 1;
+		nl_err_set(&d->brk, NL_ETEMPFAIL, "interrupted twice: stopped "
+			   "at once; a re-run sends to the rest (and again to "
+			   "those that were in flight)");
+	}
 	if (!d->stopping && pool_unreachable(p)) {
 		d->stopping = 1;
 		nl_err_set(&d->brk, NL_ETEMPFAIL, "%s: the server stopped "
@@ -623,8 +640,10 @@ finish(struct run *d)
 	const struct deliver_conf *c = d->c;
 	int i;
 
-	/* Retries still waiting stay deferred in the journal. */
-	d->st->deferred += (unsigned long)d->retry.n;
+	/* Retries still waiting stay deferred in the journal (an
+	 * interrupted run counts them with the rest, below). */
+	if (!d->signalled || d->abandon)
+		d->st->deferred += (unsigned long)d->retry.n;
 	if (d->abandon || d->fatal)
 		for (i = 0; i < d->npools; i++)
 			pool_drop(d->pools[i]);
@@ -639,6 +658,11 @@ finish(struct run *d)
 	quit_all(d);
 	if (d->src_failed)
 		return -1;
+	/* SIGINT/SIGTERM once: what is in flight has ended; say how many
+	 * are left (twice: stopped at once, nothing is counted). */
+	if (d->signalled && !d->abandon)
+		nl_err_set(&d->brk, NL_ETEMPFAIL, "interrupted: %lu left; run "
+			   "the same command again to send to them", drain(d));
 	if (d->stopping && d->brk.kind != NL_OK) {
 		*d->err = d->brk;
 		return -1;
