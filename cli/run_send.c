@@ -2,6 +2,8 @@
  * the bytes of the same campaign_compose(). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio_ext.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,79 +58,127 @@ open_private(const char *path)
 	return f;
 }
 
+/* The mbox (0600 when new) with a big stdio buffer: it is one sequential
+ * stream, and glibc ignores the size when given no buffer.  *start is its
+ * length before this run. */
+static FILE *
+dry_open(const char *path, char **iobuf, off_t *start, struct nl_err *err)
+{
+	struct stat st;
+	FILE *f = open_private(path);
+
+	if (!f) {
+		nl_err_set(err, NL_ECANTCREAT, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	*start = fstat(fileno(f), &st) == 0 ? st.st_size : 0;
+	*iobuf = malloc(IOBUF_SIZE);
+	if (*iobuf)
+		setvbuf(f, *iobuf, _IOFBF, IOBUF_SIZE);
+	return f;
+}
+
+/* Every recipient composed into f; bad rows reported and counted. */
+static int
+dry_write(struct run *r, struct campaign *c, FILE *f, struct audience *rs,
+	  unsigned long *n, unsigned long *bad, struct nl_err *err)
+{
+	struct subscriber s;
+	struct buf msg;
+	int got;
+
+	buf_init(&msg, 0);
+	while ((got = audience_next(rs, &s, err)) == 1) {
+		buf_reset(&msg);
+		got = run_compose_row(c, &s, &msg, err);
+		if (got < 0)
+			break;
+		if (got == 1) {
+			nl_report(err->msg);
+			(*bad)++;
+			continue;
+		}
+		if (mbox_append(f, campaign_return_path(c), r->now, msg.data,
+				msg.len, err)) {
+			if (err->kind == NL_EIO)
+				nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run,
+					   strerror(errno));
+			got = -1;
+			break;
+		}
+		(*n)++;
+	}
+	buf_free(&msg);
+	if (got < 0)
+		return -1;
+	if (*n == 0)
+		return nl_err_set(err, NL_EDATA, "no valid recipient in the lists");
+	if (fflush(f) || ferror(f))
+		return nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run,
+				  strerror(errno));
+	return 0;
+}
+
+static void
+dry_summary(struct run *r, const struct audience *rs, unsigned long n,
+	    unsigned long bad, double seconds)
+{
+	unsigned long skipped = lists_skipped(rs->rc.l) + bad,
+		      dups = lists_duplicates(rs->rc.l);
+	struct buf num;
+
+	buf_init(&num, 64);
+	fmt_thousands(&num, n);
+	nl_reportf("wrote %s message%s to %s, skipped %lu bad row%s, %lu "
+		   "duplicate%s, suppressed %lu in %.1f s", buf_cstr(&num),
+		   n == 1 ? "" : "s", r->o->dry_run, skipped,
+		   skipped == 1 ? "" : "s", dups, dups == 1 ? "" : "s",
+		   rs->rc.filtered, seconds);
+	buf_free(&num);
+}
+
+/* A dry run that fails (a full disk) leaves the mbox as it was before it:
+ * never a message cut in the middle for the next run to append to. */
 static int
 dry_run(struct run *r, struct campaign *c, struct nl_err *err)
 {
 	struct audience rs;
 	struct state *st = NULL;
-	struct subscriber s;
-	struct buf msg, num;
 	unsigned long n = 0, bad = 0;
 	double t0 = mono_seconds();
 	char *iobuf = NULL;
+	off_t start = 0;
 	FILE *f;
-	int rc = -1, got;
+	int rc = -1;
 
-	buf_init(&msg, 0);
-	buf_init(&num, 64);
-	f = open_private(r->o->dry_run);
-	if (!f)
-		return nl_err_set(err, NL_ECANTCREAT, "%s: %s", r->o->dry_run,
-				  strerror(errno));
-	/* A big stdio buffer: the mbox is one sequential stream.  glibc
-	 * ignores the size when given no buffer, so give it one. */
-	iobuf = malloc(IOBUF_SIZE);
-	if (iobuf)
-		setvbuf(f, iobuf, _IOFBF, IOBUF_SIZE);
 	memset(&rs, 0, sizeof rs);
+	f = dry_open(r->o->dry_run, &iobuf, &start, err);
+	if (!f)
+		return -1;
 	if (state_open(r->state_path, STATE_RO, &st, err) ||
-	    audience_open(r, st, &rs, err))
+	    audience_open(r, st, &rs, err) ||
+	    dry_write(r, c, f, &rs, &n, &bad, err))
 		goto out;
-	while ((got = audience_next(&rs, &s, err)) == 1) {
-		buf_reset(&msg);
-		got = run_compose_row(c, &s, &msg, err);
-		if (got < 0)
-			goto out;
-		if (got == 1) {
-			nl_report(err->msg);
-			bad++;
-			continue;
-		}
-		if (mbox_append(f, campaign_return_path(c), r->now, msg.data,
-				msg.len, err))
-			goto out;
-		n++;
-	}
-	if (got < 0)
-		goto out;
-	if (n == 0) {
-		nl_err_set(err, NL_EDATA, "no valid recipient in the lists");
-		goto out;
-	}
-	if (fflush(f) || ferror(f)) {
-		nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run, strerror(errno));
-		goto out;
-	}
-	if (!r->o->quiet) {
-		fmt_thousands(&num, n);
-		nl_reportf("wrote %s message%s to %s, skipped %lu "
-			"bad row%s, %lu duplicate%s, suppressed %lu in %.1f s",
-			buf_cstr(&num), n == 1 ? "" : "s", r->o->dry_run,
-			lists_skipped(rs.rc.l) + bad,
-			lists_skipped(rs.rc.l) + bad == 1 ? "" : "s",
-			lists_duplicates(rs.rc.l),
-			lists_duplicates(rs.rc.l) == 1 ? "" : "s", rs.rc.filtered,
-			mono_seconds() - t0);
-	}
+	if (!r->o->quiet)
+		dry_summary(r, &rs, n, bad, mono_seconds() - t0);
 	rc = 0;
 out:
+	if (rc && err->kind == NL_EIO) {
+		int errno_was = errno;
+
+		/* what stdio still holds could not be written either */
+		__fpurge(f);
+		if (ftruncate(fileno(f), start) == 0)
+			nl_err_set(err, NL_EIO, "%s: %s (the mbox is as it was "
+				   "before this run)", r->o->dry_run,
+				   strerror(errno_was));
+	}
 	if (fclose(f) && rc == 0)
-		rc = nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run, strerror(errno));
+		rc = nl_err_set(err, NL_EIO, "%s: %s", r->o->dry_run,
+				strerror(errno));
 	free(iobuf);
 	audience_close(&rs);
 	state_close(st);
-	buf_free(&msg);
-	buf_free(&num);
 	return rc;
 }
 

@@ -31,7 +31,7 @@ struct run {
 	int signalled;		/* stopped by *c->stop */
 	int src_failed;		/* err holds src's error */
 	struct nl_err brk;	/* why the run stopped early */
-	double t0, dirty_since, last_progress;
+	double t0, dirty_since, last_progress, last_space;
 	int dirty, progress_shown;
 	unsigned long inflight;	/* jobs taken and not yet ended */
 	unsigned notices;
@@ -586,6 +586,29 @@ check_stop(struct run *d)
 	}
 }
 
+/* Stop before the journal's disk is full (journal_space_low), looked at
+ * every 50 ms: at full speed the WAL grows by megabytes a second. */
+static void
+check_space(struct run *d, double now)
+{
+	unsigned long long avail;
+
+	if (!d->c->journal || d->stopping || now - d->last_space < 0.05)
+		return;
+	d->last_space = now;
+	if (!journal_space_low(d->c->journal, &avail))
+		return;
+	/* Outside a transaction the journal can give its WAL's room back. */
+	if (journal_in_transaction(d->c->journal) &&
+	    (flush(d) || !journal_space_low(d->c->journal, &avail)))
+		return;
+	d->stopping = 1;
+	nl_err_set(&d->brk, NL_EIO, "the disk of the state database is "
+		   "almost full (%llu KiB free): stopped before the journal "
+		   "could not be written; free some space and run the same "
+		   "command again", avail >> 10);
+}
+
 /* The loop: fill the slots, commit what must be on disk before it goes
  * out, write, wait.  Ends when everything is done, or on a stop. */
 static void
@@ -597,6 +620,7 @@ loop(struct run *d)
 	for (;;) {
 		now = mono_seconds();
 		check_stop(d);
+		check_space(d, now);
 		if (d->fatal || d->abandon)
 			break;
 		for (wake = TICK, i = 0; i < d->npools; i++) {

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "state/db.h"
 #include "util/addrkey.h"
+#include "util/path.h"
 
 #define REPLY_STORE_MAX 500
 
@@ -383,4 +385,32 @@ journal_issue_mark_done(struct journal *j, const char *issue,
 	if (rc != SQLITE_DONE)
 		return dberr(j, err, "write");
 	return 0;
+}
+
+static unsigned long long
+space_of(const char *path)
+{
+	struct statvfs fs;
+	char *dir = path_dir(path);
+	int r;
+
+	if (!dir)
+		return ~0ULL;
+	r = statvfs(dir, &fs);
+	free(dir);
+	return r == 0 ? (unsigned long long)fs.f_bavail * fs.f_frsize : ~0ULL;
+}
+
+int
+journal_space_low(struct journal *j, unsigned long long *avail)
+{
+	*avail = space_of(j->path);
+	if (*avail >= JOURNAL_SPACE_MIN || j->in_txn)
+		return *avail < JOURNAL_SPACE_MIN;
+	/* The WAL is most of what the journal takes: fold it back into the
+	 * database and truncate it, then look again. */
+	sqlite3_exec(j->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+		     NULL);
+	*avail = space_of(j->path);
+	return *avail < JOURNAL_SPACE_MIN;
 }

@@ -123,6 +123,17 @@ long journal_sent_since(struct journal *j, long long since);
 int journal_counts(struct journal *j, const char *issue,
 		   unsigned long counts[J_NSTATES], struct nl_err *err);
 
+/*
+ * Room left for the journal: 1 when the file system of the database has
+ * less than JOURNAL_SPACE_MIN bytes free for us (statvfs), with *avail the
+ * bytes left, even after the WAL was checkpointed and truncated (outside
+ * a transaction).  A sender stops before that rather than meet a commit
+ * that fails: the outcomes in a failed commit are lost, and every message
+ * among them would be sent again.  0 otherwise (or when it cannot tell).
+ */
+#define JOURNAL_SPACE_MIN ((unsigned long long)4 << 20)
+int journal_space_low(struct journal *j, unsigned long long *avail);
+
 /* "pending", "inflight", "sent", "deferred", "failed". */
 const char *jstate_name(enum jstate st);
 
