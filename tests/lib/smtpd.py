@@ -28,7 +28,8 @@ every transaction, consumed before per-address rules apply.
   sleep:SECONDS       wait before the RCPT reply, then accept
   sleepdata:SECONDS   wait before the final reply, then accept (stored)
 
-Session options: --drop-after N closes a connection silently right after
+Session options: --greeting-421 N answers the greeting of the first N
+sessions with 421 and closes (a server shutting down); --drop-after N closes a connection silently right after
 the 250 of its Nth message (what Yahoo and others do at their cap);
 --max-per-session N answers the MAIL FROM of message N+1 with "421 Too
 many messages in one session" and closes.
@@ -62,6 +63,7 @@ class Recorder:
         os.makedirs(os.path.join(d, "msg"), exist_ok=True)
         self.log = open(os.path.join(d, "log.jsonl"), "a", encoding="utf-8")
         self.nmsg = 0
+        self.greeting_421 = 0
 
     def ev(self, **kw):
         self.log.write(json.dumps(kw, ensure_ascii=False) + "\n")
@@ -217,6 +219,13 @@ class RecordingSMTP(SMTP):
 
     def connection_made(self, transport):
         first = self.transport is None     # called again after STARTTLS
+        if first and self.sid <= self.rec.greeting_421:
+            # A server that is shutting down or overloaded says so in its
+            # greeting (RFC 5321 section 3.1) and closes.
+            self.rec.ev(ev="connect", sid=self.sid, tls=False, greeting=421)
+            transport.write(b"421 4.3.2 Service not available, try again later\r\n")
+            transport.close()
+            return
         super().connection_made(transport)
         if first:
             self.rec.ev(ev="connect", sid=self.sid,
@@ -247,6 +256,8 @@ def main():
     p.add_argument("--rule", action="append", default=[])
     p.add_argument("--drop-after", type=int, default=0)
     p.add_argument("--max-per-session", type=int, default=0)
+    p.add_argument("--greeting-421", type=int, default=0,
+                   help="the first N sessions get 421 in the greeting")
     p.add_argument("--pipelining", action="store_true",
                    default=os.environ.get("SMTPD_PIPELINING") == "1")
     p.add_argument("--lifetime", type=float, default=600)
@@ -254,6 +265,7 @@ def main():
 
     logging.basicConfig(level=logging.CRITICAL)
     rec = Recorder(a.dir)
+    rec.greeting_421 = a.greeting_421
     script = Script(a.rule)
     handler = Handler(a, rec, script)
     ctx = None
