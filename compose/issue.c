@@ -398,6 +398,8 @@ load_top(struct yr *y, struct issue *is)
 		return yr_err(y, mpos, "missing required key 'date'");
 	if (!seen[K_SECTIONS].line)
 		return yr_err(y, mpos, "missing required key 'sections'");
+	/* load_sections() refuses a list without a section. */
+	assert(is->nsections > 0 && is->sections[0].title);
 	/* The default subject carries the first title into a header. */
 	if (!is->subject && strpbrk(is->sections[0].title, "\r\n")) {
 		tp.line = is->sections[0].title_pos.line;

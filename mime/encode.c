@@ -1,5 +1,6 @@
 #include "mime/encode.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -240,7 +241,7 @@ b64_encode_lines(struct buf *out, const void *p, size_t n, bool text)
 		return -1;
 	o = out->data + out->len;
 	if (!text || m == n) {
-		o = b64_lines(o, s, n);
+		b64_lines(o, s, n);
 	} else {
 		for (i = 0; i < n; i++) {
 			if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
@@ -253,6 +254,7 @@ b64_encode_lines(struct buf *out, const void *p, size_t n, bool text)
 			}
 		}
 		o = b64_lines(o, stage, k);
+		assert(o == out->data + out->len + w);
 	}
 	buf_setlen(out, out->len + w);
 	return 0;

@@ -93,6 +93,7 @@ add_op(struct msg_tmpl *t, enum op_kind kind, int part, size_t item)
 		t->ops = o;
 		t->capops = cap;
 	}
+	assert(t->ops && t->nops < t->capops);
 	o = &t->ops[t->nops++];
 	o->kind = kind;
 	o->part = part;

@@ -11,6 +11,7 @@
  */
 #include "templates/mustache.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -180,6 +181,7 @@ where(struct parser *p, size_t pos, unsigned long *line, unsigned long *col)
 {
 	unsigned char c;
 
+	assert(pos <= p->len);
 	for (; p->wpos < pos; p->wpos++) {
 		c = (unsigned char)p->src[p->wpos];
 		if (c == '\n') {
@@ -247,6 +249,8 @@ tag_name(struct parser *p, size_t t, size_t *a, size_t *b)
 {
 	size_t i;
 
+	/* Positions the scanner found inside the source. */
+	assert(*a <= *b && *b <= p->len);
 	while (*a < *b && is_ws(p->src[*a]))
 		(*a)++;
 	while (*b > *a && is_ws(p->src[*b - 1]))
@@ -1220,7 +1224,7 @@ copy_block(struct sstate *ss, const struct mst *u, size_t from, size_t to,
 {
 	const struct node *nd;
 	struct level child;
-	size_t i = from, k;
+	size_t i = from, k = SIZE_MAX;	/* res_tag() sets it on success */
 	int r = 0;
 
 	while (i < to && !r) {
@@ -1244,6 +1248,7 @@ copy_block(struct sstate *ss, const struct mst *u, size_t from, size_t to,
 				break;
 			child.has = false;
 			r = res_tag(ss, lv, u, nd, &k);
+			assert(r || k < ss->ns.n);
 			if (!r && nd->cn)
 				r = capture(ss, k, u->capv + nd->coff, nd->cn);
 			if (!r)
@@ -1279,7 +1284,8 @@ spec_section(struct sstate *ss, const struct mst *u, size_t i,
 	const struct node *nd = &u->nodes[i];
 	struct rstate *st = &ss->rs;
 	const struct tv *v;
-	size_t base = st->depth, k, j;
+	/* res_tag() sets k when it succeeds: SIZE_MAX is never an index */
+	size_t base = st->depth, k = SIZE_MAX, j;
 	struct level child;
 	int r;
 
@@ -1294,6 +1300,7 @@ spec_section(struct sstate *ss, const struct mst *u, size_t i,
 		r = res_tag(ss, lv, u, nd, &k);
 		if (r)
 			goto out;
+		assert(k < ss->ns.n);
 		if (nd->kind == N_SECTION &&
 		    !memchr(u->src + nd->off, '.', nd->len)) {
 			/* May push a map: keep the block as it is, with

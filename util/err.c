@@ -27,7 +27,7 @@ vset(struct nl_err *e, enum nl_errkind kind, const char *prefix,
 }
 
 int
-nl_err_set(struct nl_err *e, enum nl_errkind kind, const char *fmt, ...)
+nl_err_set_(struct nl_err *e, enum nl_errkind kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -40,8 +40,8 @@ nl_err_set(struct nl_err *e, enum nl_errkind kind, const char *fmt, ...)
 }
 
 int
-nl_err_at(struct nl_err *e, enum nl_errkind kind, const char *file,
-	  unsigned long line, unsigned long col, const char *fmt, ...)
+nl_err_at_(struct nl_err *e, enum nl_errkind kind, const char *file,
+	   unsigned long line, unsigned long col, const char *fmt, ...)
 {
 	char prefix[512];
 	va_list ap;

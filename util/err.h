@@ -47,15 +47,29 @@ void nl_err_clear(struct nl_err *e);
  * Set kind and a printf-style message; returns -1 so that callers can write
  * `return nl_err_set(err, NL_EDATA, "...")`.  e may be NULL (the error is
  * then dropped).  Messages longer than NL_ERRMSG_MAX are truncated.
+ *
+ * Macros over nl_err_ret(): the static analyzer does not follow variadic
+ * functions, so it would take `return nl_err_set(...)` for a success with
+ * the out-parameters unset; nl_err_ret() is plain and inline, so every
+ * file sees the -1.
  */
-int nl_err_set(struct nl_err *e, enum nl_errkind kind, const char *fmt, ...)
+int nl_err_set_(struct nl_err *e, enum nl_errkind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
 /* As nl_err_set, prefixed with "FILE:LINE:COL: " (1-based line and column;
  * col 0 omits the column, line 0 omits both). */
-int nl_err_at(struct nl_err *e, enum nl_errkind kind, const char *file,
-	      unsigned long line, unsigned long col, const char *fmt, ...)
+int nl_err_at_(struct nl_err *e, enum nl_errkind kind, const char *file,
+	       unsigned long line, unsigned long col, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+
+static inline int
+nl_err_ret(int set)
+{
+	(void)set;
+	return -1;
+}
+
+#define nl_err_set(...) nl_err_ret(nl_err_set_(__VA_ARGS__))
+#define nl_err_at(...) nl_err_ret(nl_err_at_(__VA_ARGS__))
 
 /* Name of a kind, for logs and tests ("data", "noinput", ...). */
 const char *nl_errkind_name(enum nl_errkind kind);
