@@ -1,5 +1,5 @@
 /* Section images: linked, embedded or shown from the disk in previews
- * (issue-format.md, section.image; README, "Decisions"). */
+ * (nlsend-issue(5), section.image; README, "Decisions"). */
 #include "campaign/internal.h"
 
 #include <errno.h>

@@ -9,7 +9,7 @@
  * campaign_open() does everything that is the same for every recipient
  * once, in the jobs of its files:
  *   identity.c  From, Reply-To, the campaign id, List-Id, the unsubscribe
- *               URL template and mailto (issue-format.md, "The message");
+ *               URL template and mailto (nlsend-issue(5), "The message");
  *   assets.c    section images: linked, embedded (read, size-capped,
  *               sniffed) or file:// for previews;
  *   warn.c      what --check tells the editor;
@@ -99,7 +99,7 @@ const char *campaign_warning(const struct campaign *c, size_t i);
 int campaign_id_of(const struct issue *is, struct buf *out);
 
 /* "axios-china": lowercase ASCII letters and digits, every other run one
- * hyphen, none at the ends (issue-format.md, List-Id).  Appends. */
+ * hyphen, none at the ends (nlsend-issue(5), List-Id).  Appends. */
 int campaign_slug(struct buf *out, const char *s);
 
 #endif

@@ -72,7 +72,7 @@ mailboxes(struct campaign *c, const struct campaign_conf *conf,
 }
 
 /* The unsubscribe link: the config's template, else mailto only
- * (issue-format.md, "The message"). */
+ * (nlsend-issue(5), "The message"). */
 static int
 unsubscribe(struct campaign *c, const struct campaign_conf *conf,
 	    struct nl_err *err)

@@ -1,6 +1,6 @@
 /*
- * config.h - the configuration file (/work/shared/spec/cli.md,
- * "Configuration"): a YAML mapping read once at start-up.
+ * config.h - the configuration file (nlsend(1), FILES; the README lists
+ * every key): a YAML mapping read once at start-up.
  *
  * Keys: smtp, user, password, password_command, from, return_path,
  * list_id, unsubscribe_url, unsubscribe_mailto, lists_dir, concurrency,

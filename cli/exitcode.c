@@ -13,7 +13,7 @@ nl_exitcode(enum nl_errkind kind)
 	case NL_EUNAVAIL:	return EX_UNAVAILABLE;
 	case NL_ECANTCREAT:	return EX_CANTCREAT;
 	case NL_ETEMPFAIL:	return EX_TEMPFAIL;
-	case NL_EPERMFAIL:	return 1;	/* cli.md: 5xx, nothing to retry */
+	case NL_EPERMFAIL:	return 1;	/* nlsend(1): 5xx, nothing to retry */
 	case NL_ECONFIG:	return EX_CONFIG;
 	case NL_EIO:		return EX_IOERR;
 	case NL_ENOMEM:		return EX_OSERR;

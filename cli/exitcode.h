@@ -1,6 +1,6 @@
 /*
  * exitcode.h - the one place where an error kind becomes an exit status
- * (sysexits(3), as cli.md's table says).
+ * (sysexits(3), as nlsend(1), EXIT STATUS says).
  */
 #ifndef NL_EXITCODE_H
 #define NL_EXITCODE_H

@@ -1,5 +1,5 @@
 /*
- * options.h - the command line of cli.md, parsed with getopt_long.
+ * options.h - the command line of nlsend(1), parsed with getopt_long.
  * Strings point into argv (never freed); the list array is owned by the
  * struct (options_free).  Errors are NL_EUSAGE with a message that names
  * the option.

@@ -1,5 +1,5 @@
 /*
- * run.h - the verbs of cli.md, each wiring the stages for one job.  They
+ * run.h - the verbs of nlsend(1), each wiring the stages for one job.  They
  * return 0 or -1 with an nl_err; main() turns the kind into the exit
  * status.  An outcome that is not a failure of the program but must show in
  * the status (recipients deferred or failed) is reported the same way, as

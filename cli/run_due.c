@@ -1,5 +1,5 @@
 /*
- * --due DIR: cron mode (cli.md, issue-format.md "Cron").  Every *.yaml in
+ * --due DIR: cron mode (nlsend(1), nlsend-issue(5) "Cron").  Every *.yaml in
  * DIR whose schedule has passed (or that has none) and that is not fully
  * delivered is sent, oldest schedule first; issues not yet due are
  * reported with their due time; an issue fully delivered costs a YAML
@@ -90,7 +90,7 @@ nomem:
 	return nl_err_set(err, NL_ENOMEM, "out of memory");
 }
 
-/* Worst outcome first: cli.md gives 75 precedence over 1; an issue that
+/* Worst outcome first: nlsend(1) gives 75 precedence over 1; an issue that
  * cannot be read at all is worse than a partial send. */
 static enum nl_errkind
 worse(enum nl_errkind a, enum nl_errkind b)

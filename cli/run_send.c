@@ -289,7 +289,7 @@ catch_stops(void)
 }
 
 /* After deliver_run() returned rc: the outcome, the issue marked done,
- * the summary line, and the status the run ends with (cli.md). */
+ * the summary line, and the status the run ends with (nlsend(1)). */
 static int
 conclude(struct run *r, int rc, struct journal *j, const char *id,
 	 struct send_result *res, struct nl_err *err)
@@ -444,12 +444,12 @@ run_send(struct run *r, const char *issue, struct send_result *res,
 		goto out;
 	snprintf(res->id, sizeof res->id, "%s", campaign_id(c));
 	if (r->o->dry_run) {
-		/* cli.md: a dry run ignores `schedule`. */
+		/* nlsend(1): a dry run ignores `schedule`. */
 		rc = dry_run(r, c, err);
 		res->outcome = "dry-run";
 		goto out;
 	}
-	/* issue-format.md, Cron: an issue due later is not sent (exit 0);
+	/* nlsend-issue(5), Cron: an issue due later is not sent (exit 0);
 	 * --test is how an editor looks at it before then. */
 	if (!r->o->test_addr && not_due(r, c)) {
 		res->outcome = "not-due";

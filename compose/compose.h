@@ -1,6 +1,6 @@
 /*
  * compose.h - what the composer derives from a loaded issue
- * (issue-format.md, "What the composer derives"): markdown rendered once to
+ * (nlsend-issue(5), "What the composer derives"): markdown rendered once to
  * HTML and text, section numbers and headings, word counts per section and
  * in total, the reading time, the metadata line and the default subject.
  *

@@ -1,6 +1,6 @@
 /*
  * issue.h - load and validate an issue file (issue.yaml), as
- * /work/shared/spec/issue-format.md describes it, into a plain model.
+ * nlsend-issue(5) describes it, into a plain model.
  *
  * Only the file's own rules are checked here: keys, types, required keys,
  * dates and the schedule, one-line header values.  Addresses (`from`,

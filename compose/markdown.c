@@ -177,7 +177,7 @@ put_title(struct buf *b, cmark_node *n)
 	return 0;
 }
 
-/* Text, code spans, raw inline HTML (escaped: issue-format.md) and
+/* Text, code spans, raw inline HTML (escaped: nlsend-issue(5)) and
  * breaks; inside an image's alt text, no tags. */
 static int
 html_leaf(struct buf *b, cmark_node *n, unsigned long alt)
@@ -839,7 +839,7 @@ count_words(cmark_node *doc, unsigned long *words)
 		case CMARK_NODE_STRONG:
 			break;
 		case CMARK_NODE_IMAGE:
-			/* issue-format.md: an inline image counts no words. */
+			/* nlsend-issue(5): an inline image counts no words. */
 			cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
 			break;
 		case CMARK_NODE_LINK:

@@ -1,7 +1,7 @@
 /*
  * markdown.h - one markdown field (CommonMark, parsed by libcmark) turned
  * into the three things the composer needs: email-safe HTML, readable
- * plain text, and the word count of issue-format.md ("What the composer
+ * plain text, and the word count of nlsend-issue(5) ("What the composer
  * derives").
  *
  * HTML.  We walk cmark's tree ourselves instead of using
@@ -11,7 +11,7 @@
  * Safety rules, which hold whatever the source says:
  *   - all text is escaped (& < > " ');
  *   - raw HTML (blocks and inline) is escaped and shown as literal text,
- *     never passed through (issue-format.md: editors paste from anywhere);
+ *     never passed through (nlsend-issue(5): editors paste from anywhere);
  *   - href/src are percent-encoded where RFC 3986 does not allow a byte
  *     as is, then HTML-escaped;
  *   - a link or image whose scheme is javascript:, vbscript:, file: or

@@ -1,6 +1,6 @@
 /*
  * words.h - the two things nlsend does to plain text: count its words the
- * way issue-format.md ("What the composer derives") defines them, and wrap
+ * way nlsend-issue(5) ("What the composer derives") defines them, and wrap
  * it to a width for the text/plain part.
  *
  * Both work on UTF-8 and are linear in their input.  Neither validates:

@@ -74,7 +74,7 @@ local_part(const unsigned char *s, size_t n, const char **reason)
 	return i;
 }
 
-/* A host name with a dot (RFC 5321 section 4.1.2 Domain, cli.md). */
+/* A host name with a dot (RFC 5321 section 4.1.2 Domain, nlsend(1)). */
 static const char *
 domain(const unsigned char *d, size_t n)
 {

@@ -7,7 +7,7 @@
  *   addr-spec  = local-part "@" domain
  *   local-part = dot-atom-text / quoted-string
  *
- * narrowed by cli.md ("a domain with a dot, no spaces, no CR/LF") and by
+ * narrowed by nlsend(1) ("a domain with a dot, no spaces, no CR/LF") and by
  * what an SMTP relay will take in RCPT TO (RFC 5321):
  *   - the domain is a host name (section 4.1.2: letters, digits and
  *     hyphens, labels of 1..63 bytes, RFC 1035 section 2.3.4), with at
@@ -18,7 +18,7 @@
  *     4.5.3.1.1, and 4.5.3.1.3's 256-byte path minus the angle brackets);
  *   - ASCII only: non-ASCII addresses need SMTPUTF8 (RFC 6531), which
  *     nlsend does not speak;
- *   - no space anywhere, not even inside a quoted local part (cli.md).
+ *   - no space anywhere, not even inside a quoted local part (nlsend(1)).
  *
  * Why not libetpan's parser for this: mailimf_mailbox_parse() is built to
  * read real-world headers and is deliberately lax about addr-specs (it

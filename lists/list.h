@@ -1,5 +1,5 @@
 /*
- * list.h - reading subscriber lists (cli.md, "Lists"): streamed, checked,
+ * list.h - reading subscriber lists (nlsend(1), "Lists"): streamed, checked,
  * de-duplicated, several lists merged in --list order.
  *
  * Formats, by file name: "*.csv" (any case of the extension) is CSV,

@@ -4,7 +4,7 @@
  * recipient (msg_compose) only the holes are rendered and encoded while
  * the rest is copied.
  *
- * The message (shared/spec/issue-format.md "The message"):
+ * The message (nlsend-issue(5) "The message"):
  *
  *   Date, From, To (this recipient), [Reply-To], Subject, Message-ID,
  *   MIME-Version: 1.0, List-Id (RFC 2919), List-Unsubscribe (RFC 2369),
@@ -133,7 +133,7 @@ struct msg_rcpt {
 	const char *name;	/* display name, UTF-8; "" or NULL: none */
 	const char *unsub_url;	/* http(s) URL or NULL */
 	const char *unsub_mailto; /* "mailto:..." or NULL; one of the two
-				   is required (issue-format.md) */
+				   is required (nlsend-issue(5)) */
 	const void *ctx;	/* passed to render() */
 };
 

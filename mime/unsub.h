@@ -44,7 +44,7 @@ int unsub_verify(const char *secret, size_t secretlen, const char *list_id,
 int unsub_pct_encode(struct buf *out, const char *s, size_t n);
 
 /* Append the URL template tmpl with every "{{token}}" replaced by the
- * percent-encoded token (config unsubscribe_url, cli.md). */
+ * percent-encoded token (config unsubscribe_url, nlsend(1)). */
 int unsub_url(const char *tmpl, const char *token, struct buf *out);
 
 /* Append "mailto:ADDR?subject=unsubscribe%20TOKEN" (RFC 6068; the address

@@ -172,7 +172,7 @@ int deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 		struct deliver_stats *st, struct nl_err *err);
 
 /*
- * The summary line of cli.md, without "nlsend: " or a newline:
+ * The summary line of nlsend(1), without "nlsend: " or a newline:
  * "sent 9,998, failed 1, deferred 1, skipped 0 (already sent),
  * suppressed 3 in 4.2 s".  Appends to out.
  */

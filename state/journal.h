@@ -4,7 +4,7 @@
  *
  * Why it exists: a send of 10,000 messages takes minutes and can be killed
  * at any moment (kill -9, a reboot, a full disk).  Re-running the same
- * command must then send only to those not yet sent (cli.md), so every
+ * command must then send only to those not yet sent (nlsend(1)), so every
  * outcome is written down, and written down *before* it can be lost:
  *
  *   - a recipient is marked J_INFLIGHT, and that mark is committed, before

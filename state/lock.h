@@ -2,7 +2,7 @@
  * lock.h - one sender at a time per state database.
  *
  * Two cron runs that overlap must never work on the same issue at once
- * (issue-format.md, Cron).  The journal alone does not prevent that: both
+ * (nlsend-issue(5), Cron).  The journal alone does not prevent that: both
  * runs would find the same recipients pending.  So a run that sends takes
  * an exclusive flock(2) on STATE.lock beside the database; a second run
  * waits up to `wait` seconds for it and then goes on (the journal tells it

@@ -663,7 +663,7 @@ get_partial(const struct mst *root, const char *name, size_t namelen,
 	}
 	e = &c->v[c->n];
 	memset(e, 0, sizeof *e);
-	/* Fuzz fix (issue 7): a tag name may hold NUL bytes, and
+	/* Found by fuzzing: a tag name may hold NUL bytes, and
 	 * strndup() would stop there, leaving a name shorter than namelen
 	 * for the memcmp() above to read past: copy namelen bytes. */
 	e->name = malloc(namelen + 1);

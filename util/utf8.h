@@ -1,7 +1,7 @@
 /*
  * utf8.h - UTF-8 validation and the two Unicode character classes nlsend
  * needs (white space and letter-or-digit, for the word count of
- * issue-format.md).  Validation follows RFC 3629: no overlongs, no
+ * nlsend-issue(5)).  Validation follows RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF.
  */
 #ifndef NL_UTF8_H

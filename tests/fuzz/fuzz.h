@@ -1,5 +1,5 @@
 /*
- * fuzz.h - what every libFuzzer harness in tests/fuzz/ shares (issue 7).
+ * fuzz.h - what every libFuzzer harness in tests/fuzz/ shares.
  *
  * Each tests/fuzz/NAME.c is built twice:
  *  - by mk/fuzz.mk with clang -fsanitize=fuzzer,address,undefined into
