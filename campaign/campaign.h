@@ -73,9 +73,19 @@ int campaign_open(const char *issue_path, const struct campaign_conf *conf,
 		  struct nl_err *err);
 void campaign_close(struct campaign *c);
 
-/* Append the complete message for s (CRLF, RFC 5322) to out. */
+/* Which DKIM signatures a message carries (a relay may refuse two:
+ * Amazon SES answers "554 Duplicate header"). */
+enum campaign_sign {
+	CAMPAIGN_SIGN_ALL = 0,	/* every key configured */
+	CAMPAIGN_SIGN_RSA,	/* the RSA key's only */
+	CAMPAIGN_SIGN_NONE	/* none */
+};
+
+/* Append the complete message for s (CRLF, RFC 5322) to out, signed as
+ * sign says. */
 int campaign_compose(struct campaign *c, const struct subscriber *s,
-		     struct buf *out, struct nl_err *err);
+		     enum campaign_sign sign, struct buf *out,
+		     struct nl_err *err);
 /* Append the rendered HTML and text parts for s (before any transfer
  * encoding); either buffer may be NULL. */
 int campaign_render(struct campaign *c, const struct subscriber *s,

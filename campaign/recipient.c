@@ -42,7 +42,7 @@ nomem:
 
 int
 campaign_compose(struct campaign *c, const struct subscriber *s,
-		 struct buf *out, struct nl_err *err)
+		 enum campaign_sign sign, struct buf *out, struct nl_err *err)
 {
 	struct msg_rcpt r;
 	struct tv *map;
@@ -56,6 +56,7 @@ campaign_compose(struct campaign *c, const struct subscriber *s,
 	r.unsub_url = c->url.len ? c->url.data : NULL;
 	r.unsub_mailto = c->mailto.data;
 	r.ctx = map;
+	(void)sign;	/* no DKIM key is configured yet: nothing to sign */
 	return msg_compose(c->msg, &r, out, err);
 }
 

@@ -74,7 +74,7 @@ int audience_first(struct run *r, struct subscriber **first,
  * -1 for anything else (out of memory: the run stops).
  */
 int run_compose_row(struct campaign *c, const struct subscriber *s,
-		    struct buf *out, struct nl_err *err);
+		    enum campaign_sign sign, struct buf *out, struct nl_err *err);
 
 /* Options for campaign_open() that follow from the run. */
 void run_campaign_opts(const struct run *r, struct campaign_opts *co);

@@ -55,11 +55,11 @@ run_campaign_open(struct run *r, const char *issue,
 
 int
 run_compose_row(struct campaign *c, const struct subscriber *s,
-		struct buf *out, struct nl_err *err)
+		enum campaign_sign sign, struct buf *out, struct nl_err *err)
 {
 	char why[NL_ERRMSG_MAX];
 
-	if (campaign_compose(c, s, out, err) == 0)
+	if (campaign_compose(c, s, sign, out, err) == 0)
 		return 0;
 	if (err->kind != NL_EDATA)
 		return -1;

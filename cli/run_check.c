@@ -63,7 +63,7 @@ check_audience(struct run *r, struct campaign *c, struct row_warnings *w,
 		goto out;
 	while ((got = audience_next(&a, &s, err)) == 1) {
 		buf_reset(&msg);
-		got = run_compose_row(c, &s, &msg, err);
+		got = run_compose_row(c, &s, CAMPAIGN_SIGN_ALL, &msg, err);
 		if (got < 0)
 			break;
 		if (got == 1) {

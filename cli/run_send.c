@@ -90,7 +90,7 @@ dry_write(struct run *r, struct campaign *c, FILE *f, struct audience *rs,
 	buf_init(&msg, 0);
 	while ((got = audience_next(rs, &s, err)) == 1) {
 		buf_reset(&msg);
-		got = run_compose_row(c, &s, &msg, err);
+		got = run_compose_row(c, &s, CAMPAIGN_SIGN_ALL, &msg, err);
 		if (got < 0)
 			break;
 		if (got == 1) {
@@ -208,11 +208,12 @@ src_next(void *arg, struct subscriber *s, struct nl_err *err)
 
 /* A row that cannot be composed is reported and skipped (1). */
 static int
-src_compose(void *arg, const struct subscriber *s, struct buf *out,
-	    struct nl_err *err)
+src_compose(void *arg, const struct subscriber *s, int variant,
+	    struct buf *out, struct nl_err *err)
 {
 	struct source *src = arg;
-	int r = run_compose_row(src->c, s, out, err);
+	int r = run_compose_row(src->c, s, (enum campaign_sign)variant, out,
+				err);
 
 	if (r == 1)
 		nl_report(err->msg);

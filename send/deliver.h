@@ -83,11 +83,13 @@ struct deliver_src {
 	 * Called again after 0 is not required. */
 	int (*next)(void *arg, struct subscriber *s, struct nl_err *err);
 	/* Append s's complete RFC 5322 message (CRLF line ends) to out.
-	 * Called again for a retry, with the driver's copy of s.  0; 1: s
+	 * Called again for a retry, with the driver's copy of s.  variant
+	 * is the relay's (deliver_conf.variant): what the caller makes of
+	 * it, such as which signatures the message carries.  0; 1: s
 	 * cannot be composed (a bad row, reported by the callee): it is
 	 * skipped, counted in bad, and the run goes on; -1: fatal. */
-	int (*compose)(void *arg, const struct subscriber *s, struct buf *out,
-		       struct nl_err *err);
+	int (*compose)(void *arg, const struct subscriber *s, int variant,
+		       struct buf *out, struct nl_err *err);
 	void *arg;
 };
 
@@ -105,6 +107,7 @@ struct deliver_conf {
 					 * is handed to libcurl and nothing
 					 * else. */
 	const char *mail_from;	/* envelope sender; NULL or "": <> */
+	int variant;		/* handed to src->compose for this relay */
 	int concurrency;	/* slots; <= 0: 4; at most 64 */
 	double rate;		/* messages per second overall; 0 unlimited */
 	long window_count, window_seconds;	/* 0: no window cap */

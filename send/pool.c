@@ -236,7 +236,7 @@ begin(struct pool *p, struct slot *sl, struct job *j, double now)
 {
 	assert(sl->state == S_OPEN && !sl->msg_job);
 	buf_reset(&sl->msg);
-	if (p->ev.begin(p->ev.arg, j, &sl->msg))
+	if (p->ev.begin(p->ev.arg, j, p->c.variant, &sl->msg))
 		return;
 	if (smtp_begin(&sl->smtp, j, p->c.mail_from, j->s.email)) {
 		nl_err_set(p->err, errno == EINVAL ? NL_EINTERNAL : NL_ENOMEM,

@@ -135,6 +135,7 @@ struct pool_conf {
 	int concurrency;	/* slots, 1..POOL_MAX_SLOTS */
 	double rate;		/* messages per second; 0 unlimited */
 	int max_per_connection;	/* 0: unlimited */
+	int variant;		/* the relay's, handed to events.begin */
 	long timeout_ms;	/* opening, and each reply or write after */
 	long backoff_ms;	/* first reconnect delay, doubling */
 	int verbose;
@@ -151,7 +152,7 @@ struct pool_events {
 	/* Compose j's message into msg (the transaction begins now).  -1:
 	 * j cannot be sent; the run has dealt with it (it is not the
 	 * pool's any more). */
-	int (*begin)(void *arg, struct job *j, struct buf *msg);
+	int (*begin)(void *arg, struct job *j, int variant, struct buf *msg);
 	/* The 354 came for j: mark it in flight.  1: hold its message until
 	 * pool_release(), 0: write it now, -1: write nothing (the run is
 	 * stopping on an error). */

@@ -326,7 +326,7 @@ ev_requeue(void *arg, struct job *j, int begun)
 }
 
 static int
-ev_begin(void *arg, struct job *j, struct buf *msg)
+ev_begin(void *arg, struct job *j, int variant, struct buf *msg)
 {
 	struct run *d = arg;
 	int r;
@@ -336,7 +336,7 @@ ev_begin(void *arg, struct job *j, struct buf *msg)
 		ev_requeue(d, j, 0);
 		return -1;
 	}
-	r = d->src->compose(d->src->arg, &j->s, msg, d->err);
+	r = d->src->compose(d->src->arg, &j->s, variant, msg, d->err);
 	if (r) {
 		if (r < 0)
 			d->src_failed = d->stopping = 1;
@@ -544,6 +544,7 @@ open_pools(struct run *d)
 	pc.concurrency = c->concurrency;
 	pc.rate = c->rate;
 	pc.max_per_connection = c->max_per_connection;
+	pc.variant = c->variant;
 	pc.timeout_ms = c->timeout_ms;
 	pc.backoff_ms = c->backoff_ms;
 	pc.verbose = c->verbose;

@@ -88,7 +88,7 @@ t_next(void *arg, struct subscriber *s, struct nl_err *err)
 }
 
 static int
-t_compose(void *arg, const struct subscriber *s, struct buf *out,
+t_compose(void *arg, const struct subscriber *s, int variant, struct buf *out,
 	  struct nl_err *err)
 {
 	struct tsrc *t = arg;

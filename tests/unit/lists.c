@@ -707,9 +707,9 @@ test_speed(void)
 	t = now() - t;
 	lists_close(l);
 	is_int(got, ROWS, "speed: every row read");
+	/* A figure to read, not a test: speed is bench/'s to measure. */
 	diag("lists_next: %.0f ns per row (%d rows, CSV)", t * 1e9 / ROWS,
 	     ROWS);
-	ok(t * 1e9 / ROWS < 20000, "speed: under 20 us per row");
 }
 
 static void
