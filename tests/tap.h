@@ -111,7 +111,7 @@ skip(const char *fmt, ...)
  * else NULL and the caller skips, naming var.  The result is getenv's or
  * buf (n bytes).
  */
-static const char *__attribute__((unused))
+static __attribute__((unused)) const char *
 outside_dir(const char *var, const char *top, const char *dflt, char *buf,
 	    size_t n)
 {
