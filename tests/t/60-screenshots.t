@@ -146,8 +146,8 @@ if len(rows) < 100:
 EOF
 
 # shoots NAME ISSUE OUT HEADINGS META BIG: HEADINGS is a file of the six
-# expected headings, META the metadata line, BIG the start of the labelled
-# lead story's heading.  11 tests.
+# expected headings, META the metadata line, BIG the start of the first
+# (labelled) story's heading.  11 tests.
 shoots() {
 	lbl=$1 issue=$2 OUT=$3 headings=$4 meta=$5 big=$6
 	mkdir -p "$OUT" || exit 1
@@ -166,7 +166,7 @@ shoots() {
 		"$meta" "$big" >"$TMP/content" 2>&1
 	i=0
 	for label in "the HTML part has the six section headings as <h2>, in order" \
-		"the page shows the lead story's heading" \
+		"the page shows the labelled first story's heading" \
 		"the page shows the metadata line" \
 		"the text part has the six headings and the metadata line" \
 		"the text part keeps to 72 columns except URLs" \
