@@ -66,11 +66,17 @@ $(B)/tests/%.t: tests/unit/%.c $(B)/libnlsend.a tests/tap.h
 tests: $(if $(filter cli,$(MODULES)),$(B)/nlsend) $(UNITS)
 
 # Every test is a TAP producer run by prove: compiled unit tests and the
-# shell/python tests in tests/t.  Tests find the tree through these.
+# shell/python tests in tests/t.  Tests find the tree through these, and
+# run on the test data in tests/data.  NLSEND_CORPUS (a folder with a real
+# issue and its lists) and MUSTACHE_SPEC (the official Mustache spec's YAML
+# files) name outside references that tests also run on; unset, they
+# default to ../shared/corpus and ../shared/mustache-spec when those exist,
+# and the tests that need them say so in a SKIP line naming the variable.
+TEST_ENV = NLSEND=$(abspath $(B)/nlsend) NLSEND_TOP=$(CURDIR) B=$(abspath $(B)) \
+	NLSEND_CORPUS='$(if $(NLSEND_CORPUS),$(abspath $(NLSEND_CORPUS)))' \
+	MUSTACHE_SPEC='$(if $(MUSTACHE_SPEC),$(abspath $(MUSTACHE_SPEC)))'
 check: tests
-	NLSEND=$(abspath $(B)/nlsend) NLSEND_TOP=$(CURDIR) B=$(abspath $(B)) \
-	SHARED=$(abspath ../shared) \
-	prove -e '' $(PROVE_FLAGS) $(UNITS) $(TTESTS)
+	$(TEST_ENV) prove -e '' $(PROVE_FLAGS) $(UNITS) $(TTESTS)
 
 check-asan:
 	$(MAKE) check B=build-asan SAN=1 \
@@ -100,8 +106,10 @@ bench-compose: $(B)/nlsend
 include mk/fuzz.mk
 
 # make bench: nlsend against smtp-source (the ceiling), Python smtplib and
-# nodemailer on a loopback smtp-sink (issue 5); make bench-scale: time and
-# peak RSS for 10k, 100k and 1M recipients.  See bench/README.md.
+# nodemailer on a loopback smtp-sink; make bench-scale: time and peak RSS
+# for 10k, 100k and 1M recipients.  Both on the corpus issue when
+# NLSEND_CORPUS (or ../shared/corpus) is there, else on the test issue.
+# See bench/README.md.
 bench: $(B)/nlsend
 	bench/run.sh $(abspath $(B)/nlsend)
 bench-scale: $(B)/nlsend

@@ -1,14 +1,14 @@
 #!/bin/sh
-# bench/compose.sh - composition speed and memory (issue 3), loopback-free:
-#   1. 10,000 recipients of the corpus issue into an mbox on disk and into
+# bench/compose.sh - composition speed and memory, loopback-free:
+#   1. 10,000 recipients of the corpus issue (bench/issue.sh: the test
+#      issue when there is no corpus) into an mbox on disk and into
 #      /dev/null: messages/s and MB/s (median of 3 runs, pinned to one core);
 #   2. 1,000,000 generated recipients to /dev/null: time and peak RSS.
 # Usage: bench/compose.sh [NLSEND] (make bench-compose passes build/nlsend)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 nlsend=${1:-$top/build/nlsend}
-shared=${SHARED:-$top/../shared}
-issue=$shared/corpus/2020-09-15-axios-china.yaml
+. "$top/bench/issue.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlsend-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp" XDG_STATE_HOME="$tmp/state" XDG_CONFIG_HOME="$tmp/cfg"
@@ -32,7 +32,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 gen 10000 "$tmp/10k.txt"
 echo "nlsend composition benchmark: $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "issue: corpus Axios China (6 sections, embedded PNG)"
+echo "issue: $issue_name (6 sections, embedded PNG)"
 rm -f "$tmp/one.mbox"
 "$nlsend" "$issue" --list "$tmp/10k.txt" --dry-run "$tmp/one.mbox" --quiet
 bytes=$(wc -c < "$tmp/one.mbox")

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run.sh - make bench (issue 5): nlsend against the limit of the machine
+# bench/run.sh - make bench: nlsend against the limit of the machine
 # and against what a user would pick instead, side by side in one run, on
 # loopback only.
 #
@@ -11,6 +11,8 @@
 #      threads) and nodemailer (pool, 5 connections);
 #   3. nlsend on the corpus issue at concurrency 4 and 8, a fresh state
 #      database (journal on) each run.
+# The corpus issue comes from $NLSEND_CORPUS or ../shared/corpus; without
+# it, the test issue of the tree (bench/issue.sh).
 # Every configuration runs RUNS times (rounds interleave the configurations so
 # that a slow moment of the machine hits all of them alike) against its own
 # fresh smtp-sink, which counts the messages it accepted: a run whose sink did
@@ -24,8 +26,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 nlsend=${1:-$top/build/nlsend}
-shared=${SHARED:-$top/../shared}
-issue=$shared/corpus/2020-09-15-axios-china.yaml
+. "$top/bench/issue.sh"
 peers=$top/bench/peers
 N_SOURCE=${N_SOURCE:-20000}
 N_PEER=${N_PEER:-5000}
@@ -116,9 +117,9 @@ nl_bytes=${nl_bytes% *}
 default_conc=$("$nlsend" --help 2>&1 | sed -n 's/.*--concurrency.*(default \([0-9]*\)).*/\1/p')
 
 cpu_model=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
-echo "nlsend bench (issue 5): $(nproc) cores, ${cpu_model:-$(uname -m)}, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "nlsend bench: $(nproc) cores, ${cpu_model:-$(uname -m)}, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "sink: smtp-sink -c on 127.0.0.1 (counting only), one fresh sink per run"
-echo "message: corpus Axios China as nlsend composes it, images linked:" \
+echo "message: $issue_name as nlsend composes it, images linked:" \
 	"$msg_bytes bytes ready-made (CRLF), $((nl_bytes / N_NLSEND)) bytes on average per nlsend message"
 echo "N per run: smtp-source $N_SOURCE, peers $N_PEER, nlsend $N_NLSEND; median of $RUNS runs"
 printf 'running' >&2

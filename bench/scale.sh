@@ -1,7 +1,8 @@
 #!/bin/bash
-# bench/scale.sh - make bench-scale (issue 5): how nlsend's time and memory
+# bench/scale.sh - make bench-scale: how nlsend's time and memory
 # grow with the list.  For 10,000, 100,000 and 1,000,000 generated
-# recipients of the corpus issue (images linked, as in make bench):
+# recipients of the corpus issue (images linked, as in make bench; the
+# test issue when there is no corpus, see bench/issue.sh):
 #   - sent to a fresh counting smtp-sink on 127.0.0.1 (nlsend's default
 #     concurrency, a fresh state database, journal on), the sink's count
 #     checked;
@@ -17,8 +18,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 nlsend=${1:-$top/build/nlsend}
-shared=${SHARED:-$top/../shared}
-issue=$shared/corpus/2020-09-15-axios-china.yaml
+. "$top/bench/issue.sh"
 SCALE_SIZES=${SCALE_SIZES:-10000 100000 1000000}
 SCALE_SINK_MAX=${SCALE_SINK_MAX:-1000000}
 TIMEOUT=${TIMEOUT:-1800}
@@ -61,8 +61,8 @@ report() {
 }
 
 cpu_model=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
-echo "nlsend bench-scale (issue 5): $(nproc) cores, ${cpu_model:-$(uname -m)}, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "corpus Axios China, images linked; sink: smtp-sink -c on 127.0.0.1, nlsend's default concurrency"
+echo "nlsend bench-scale: $(nproc) cores, ${cpu_model:-$(uname -m)}, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "$issue_name, images linked; sink: smtp-sink -c on 127.0.0.1, nlsend's default concurrency"
 printf '\n%9s  %-10s %10s %11s %7s %8s %10s  %s\n' recipients to elapsed "s/1000 msg" "msg/s" \
 	"cpu us/m" "peak RSS" "check"
 for n in $SCALE_SIZES; do

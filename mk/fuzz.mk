@@ -1,4 +1,4 @@
-# mk/fuzz.mk - hostile input as a habit (issue 7): libFuzzer targets,
+# mk/fuzz.mk - hostile input as a habit: libFuzzer targets,
 # static analysis and valgrind.  Included at the end of the Makefile, so
 # B, MODULES, CPPFLAGS, LDLIBS, LIBSRCS and UNITS are the Makefile's.
 #
@@ -110,8 +110,7 @@ VALGRIND_FLAGS = -q --error-exitcode=1 --leak-check=full \
 	--suppressions=$(CURDIR)/tests/valgrind.supp
 
 check-valgrind: $(UNITS)
-	NLSEND=$(abspath $(B)/nlsend) NLSEND_TOP=$(CURDIR) B=$(abspath $(B)) \
-	SHARED=$(abspath ../shared) NLSEND_UNDER_VALGRIND=1 \
+	$(TEST_ENV) NLSEND_UNDER_VALGRIND=1 \
 	prove -e '$(VALGRIND) $(VALGRIND_FLAGS)' $(PROVE_FLAGS) $(UNITS)
 
 .PHONY: fuzz fuzz-ci fuzz-build analyze analyze-cppcheck analyze-tidy \

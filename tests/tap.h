@@ -3,13 +3,18 @@
  * prove(1).  Header-only on purpose: every test program includes it once.
  * ok()/is_str()/is_int() print "ok N - name" or "not ok N - name" with a
  * diagnostic; done_testing() prints the plan and returns the exit status.
+ * skip() prints "ok N # SKIP reason" for a part that cannot run here, and
+ * outside_dir() finds an outside reference (a folder that is not part of
+ * the tree) for the parts of a test that use one.
  */
 #ifndef NL_TAP_H
 #define NL_TAP_H
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int tap_count, tap_failed;
 
@@ -83,6 +88,42 @@ diag(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
+}
+
+static void __attribute__((format(printf, 1, 2), unused))
+skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_count++;
+	printf("ok %d # SKIP ", tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/*
+ * The folder of an outside reference: $var when it is set (a folder that
+ * is missing then fails the test that reads it: asking for a reference
+ * and not getting it is an error), else top/dflt when that is a folder,
+ * else NULL and the caller skips, naming var.  The result is getenv's or
+ * buf (n bytes).
+ */
+static __attribute__((unused)) const char *
+outside_dir(const char *var, const char *top, const char *dflt, char *buf,
+	    size_t n)
+{
+	const char *v = getenv(var);
+	struct stat st;
+
+	if (v && *v)
+		return v;
+	snprintf(buf, n, "%s/%s", top && *top ? top : ".", dflt);
+	if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return buf;
+	return NULL;
 }
 
 static int __attribute__((unused))

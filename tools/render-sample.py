@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """render-sample.py - render an nlsend template with sample data (dev only).
 
-A helper for template authors: it renders a Mustache template with
+For template authors: it renders a Mustache template with
 python3-pystache (apt-get install python3-pystache), so the look of a
 template can be iterated on before, or independently of, nlsend's own
 engine.  nlsend itself never runs this; what nlsend sends is what its
@@ -16,8 +16,9 @@ C engine renders (`nlsend --preview` shows that).
             --set subscriber.name= or --set sections.0.image=false
             (VALUE "true"/"false" becomes a boolean).
 --images    directory that relative image URLs are resolved against (as
-            `nlsend --preview` links local images); default: the corpus
-            next to the repository (../shared/corpus).
+            `nlsend --preview` links local images); default: the test
+            issue's folder, tests/data/newsletter, which holds the sample's
+            images/lighthouse.png.
 
 Pitfall: pystache treats "" as false in sections, as the spec leaves to the
 implementation; nlsend's engine must do the same for the built-in
@@ -25,7 +26,6 @@ templates' {{#author}}, {{#preheader}}, {{#credit}}... to work.
 """
 import argparse
 import json
-import os
 import pathlib
 import sys
 
@@ -69,8 +69,7 @@ def main():
     ap.add_argument("--data", default=str(TOP / "tools" / "sample-data.json"))
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--images",
-                    default=os.path.join(os.environ.get(
-                        "SHARED", str(TOP.parent / "shared")), "corpus"))
+                    default=str(TOP / "tests" / "data" / "newsletter"))
     ap.add_argument("--text", action="store_true")
     ap.add_argument("--strict", action="store_true",
                     help="fail on a tag the data lacks (catches typos; "

@@ -1,4 +1,4 @@
-# send.sh - helpers for the delivery tests (tests/t/40-send-*.t).  Source
+# send.sh - functions for the delivery tests (tests/t/40-send-*.t).  Source
 # it after tap.sh.  Servers listen on 127.0.0.1 only, are bounded in time
 # (smtpd.py --lifetime; smtp-sink is killed at exit) and are stopped by PID.
 #

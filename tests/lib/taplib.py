@@ -1,5 +1,13 @@
-"""TAP for nlsend's Python tests: ok(), is_(), done(); paths from the
-environment the Makefile sets (NLSEND, NLSEND_TOP, SHARED, B)."""
+"""TAP for nlsend's Python tests: ok(), is_(), skip(), done(); paths from
+the environment the Makefile sets (NLSEND, NLSEND_TOP, B, NLSEND_CORPUS,
+MUSTACHE_SPEC).
+
+Our own data is part of the tree and every test runs on it: ISSUE (the test
+issue, tests/data/newsletter/issue.yaml) and LISTS (tests/data/lists).  The
+outside references, as in tests/lib/outside.sh: CORPUS is $NLSEND_CORPUS
+(default ../shared/corpus beside the tree, when it exists) or None, AXIOS
+the corpus issue or None, NO_CORPUS the reason to skip without it;
+MUSTACHE_SPEC likewise.  A variable that is set must name a folder."""
 import os
 import shutil
 import sys
@@ -9,9 +17,26 @@ import atexit
 TOP = os.environ.get("NLSEND_TOP") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 NLSEND = os.environ.get("NLSEND") or os.path.join(TOP, "build", "nlsend")
-SHARED = os.environ.get("SHARED") or os.path.join(TOP, "..", "shared")
-CORPUS = os.path.join(SHARED, "corpus")
-AXIOS = os.path.join(CORPUS, "2020-09-15-axios-china.yaml")
+DATA = os.path.join(TOP, "tests", "data")
+ISSUE = os.path.join(DATA, "newsletter", "issue.yaml")
+LISTS = os.path.join(DATA, "lists")
+
+
+def outside_dir(var, default):
+    """$var (absolute), else TOP/default when it is a folder, else None."""
+    v = os.environ.get(var)
+    if v:
+        return os.path.realpath(v)
+    d = os.path.join(TOP, default)
+    return os.path.realpath(d) if os.path.isdir(d) else None
+
+
+CORPUS = outside_dir("NLSEND_CORPUS", os.path.join("..", "shared", "corpus"))
+AXIOS = CORPUS and os.path.join(CORPUS, "2020-09-15-axios-china.yaml")
+NO_CORPUS = "NLSEND_CORPUS not set and ../shared/corpus absent"
+MUSTACHE_SPEC = outside_dir("MUSTACHE_SPEC",
+                            os.path.join("..", "shared", "mustache-spec"))
+NO_MUSTACHE_SPEC = "MUSTACHE_SPEC not set and ../shared/mustache-spec absent"
 
 TMP = tempfile.mkdtemp(prefix="nlsend-test.")
 atexit.register(shutil.rmtree, TMP, True)
@@ -44,6 +69,14 @@ def is_(got, want, name):
 def diag(msg):
     for line in str(msg).splitlines():
         print("# " + line)
+
+
+def skip(reason):
+    """One test that cannot run here, and why."""
+    global _n
+    _n += 1
+    print("ok %d # SKIP %s" % (_n, reason))
+    sys.stdout.flush()
 
 
 def skip_all(reason):

@@ -1,6 +1,6 @@
 #!/bin/sh
 # --check warns where mail clients let the reader down, and template sets
-# come from `template:` or the config's template_dir (issue 2).
+# come from `template:` or the config's template_dir.
 . "$NLSEND_TOP/tests/lib/tap.sh"
 
 long="This subject line goes on and on well past what any mail client shows in a list"

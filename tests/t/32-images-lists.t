@@ -1,11 +1,11 @@
 #!/bin/sh
 # Images (embedded, linked under image_base_url, --embed-images, missing),
 # list names resolved through --lists-dir, the config and ./lists, and
-# extra list columns in templates (issue 3).
+# extra list columns in templates.
 . "$NLSEND_TOP/tests/lib/tap.sh"
 
 mkdir -p work/images lists other
-cp "$CORPUS/images/petrof-piano.png" work/images/p.png
+cp "$DATA/newsletter/images/lighthouse.png" work/images/p.png
 cat > work/issue.yaml <<'YAML'
 newsletter: Picture Weekly
 date: 2026-01-02
@@ -14,7 +14,7 @@ sections:
   - title: "A picture"
     image:
       src: "images/p.png"
-      alt: "A piano"
+      alt: "A lighthouse"
       credit: "Photo: somebody"
     body: |
       Hello {{subscriber.name}}, this is not a template: braces stay.

@@ -2,7 +2,7 @@
 # AUTH PLAIN with the password from each source (config, password_command,
 # NLSEND_SMTP_PASSWORD, ~/.netrc), over STARTTLS with a test CA.  The
 # password (and its AUTH PLAIN base64 form) appears nowhere in stderr, the
-# --verbose output, stdout or the journal (issue 4).
+# --verbose output, stdout or the journal.
 . "$NLSEND_TOP/tests/lib/tap.sh"
 . "$NLSEND_TOP/tests/lib/send.sh"
 need_servers

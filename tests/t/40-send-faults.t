@@ -1,5 +1,5 @@
 #!/bin/sh
-# Faults, against tests/lib/smtpd.py scripted per recipient (issue 4):
+# Faults, against tests/lib/smtpd.py scripted per recipient:
 # 451 then accept, 451 past the in-run retries (exit 75, delivered by the
 # next run), 550 (exit 1, not retried; --retry-failed), a connection
 # dropped after N messages, slow replies, --test, --verbose lines, SIGTERM.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # kill -9 at a random moment of a 5,000-recipient send, then a re-run of
-# the same command (issue 4): zero recipients lost, duplicates at most
+# the same command: zero recipients lost, duplicates at most
 # --concurrency.  Prints both counts.
 . "$NLSEND_TOP/tests/lib/tap.sh"
 . "$NLSEND_TOP/tests/lib/send.sh"

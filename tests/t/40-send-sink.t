@@ -1,5 +1,5 @@
 #!/bin/sh
-# 2,000 recipients to Postfix's smtp-sink (issue 4): each received exactly
+# 2,000 recipients to Postfix's smtp-sink: each received exactly
 # once, byte-identical to what --dry-run writes for the same recipient
 # (apart from the framing), and a second run sends nothing.
 . "$NLSEND_TOP/tests/lib/tap.sh"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# TLS (issue 4): a server without STARTTLS when TLS is required (the
+# TLS: a server without STARTTLS when TLS is required (the
 # default) is refused with exit 69 before anything is sent in clear or
 # recorded; STARTTLS and implicit TLS verified with a CA the test makes; a
 # wrong CA is refused.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Limits with clear errors rather than exhaustion (issue 7): the largest
+# Limits with clear errors rather than exhaustion: the largest
 # issue file (16 MiB, compose/issue.h), list row (64 KiB, lists/list.h),
 # template (1 MiB, templates/tplset.h) and embedded image (5 MiB,
 # cli/campaign.c) are enforced; an input over a limit exits 65 (EX_DATAERR)

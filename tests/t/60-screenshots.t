@@ -1,76 +1,40 @@
 #!/bin/sh
-# 60-screenshots.t - render the corpus issue with `nlsend --preview` and
+# 60-screenshots.t - render a whole issue with `nlsend --preview` and
 # photograph it in headless Chromium at desktop (600 px, the column width)
-# and phone (375 px) widths.  The PNGs stay in $B/screenshots for a human
+# and phone (375 px) widths: the test issue always, the corpus issue too
+# when $NLSEND_CORPUS (or ../shared/corpus) is there.  The PNGs stay in
+# $B/screenshots (the corpus issue's in $B/screenshots/corpus) for a human
 # to look at; the test checks what a machine can: the preview holds the six
 # section headings and the metadata line, the text part keeps to 72 columns,
 # both parts carry the unsubscribe link, and each screenshot is a real,
 # non-blank PNG of the requested size.
 #
-# Env (set by `make check`): NLSEND, B, SHARED.  CHROMIUM overrides the
-# browser (default: chromium on PATH, then /usr/bin/chromium).
-set -u
+# Env (set by `make check`): NLSEND, NLSEND_TOP, B, NLSEND_CORPUS.
+# CHROMIUM overrides the browser (default: chromium on PATH, then
+# /usr/bin/chromium).
+. "$NLSEND_TOP/tests/lib/tap.sh"
 
 PY=/usr/bin/python3
-ISSUE="$SHARED/corpus/2020-09-15-axios-china.yaml"
-OUT="$B/screenshots"
 HEIGHT=3000
 WIDTHS="600 375"
-n=0
-fails=0
+CHROMIUM=${CHROMIUM:-$(command -v chromium 2>/dev/null || echo /usr/bin/chromium)}
 
-ok() {	# ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n # skip $1"
-}
 diag() {
 	sed 's/^/# /' "$@" >&2
 }
 
-echo "1..11"
-
-mkdir -p "$OUT" || exit 1
-rm -f "$OUT/preview.html" "$OUT/preview.txt" "$OUT"/screenshot-*.png
-TMP=$(mktemp -d) || exit 1
-trap 'rm -rf "$TMP"' EXIT
-
-# Hermetic: no stray ./nlsend.yaml or user config, state kept in TMP.
-(
-	cd "$TMP" &&
-	XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state" HOME="$TMP" \
-	"$NLSEND" --preview "$ISSUE" --html "$OUT/preview.html" \
-		--text "$OUT/preview.txt"
-) >"$TMP/preview.out" 2>"$TMP/preview.err"
-rc=$?
-[ $rc -eq 0 ] && [ -s "$OUT/preview.html" ] && [ -s "$OUT/preview.txt" ]
-st=$?
-ok $st "nlsend --preview writes the HTML and text parts (exit $rc)"
-[ $st -eq 0 ] || diag "$TMP/preview.err"
-
-# Content checks: one python run prints "ok"/"not ok LABEL: why" per check
-# in a fixed order, so the plan stays fixed even when the preview failed.
-$PY - "$OUT/preview.html" "$OUT/preview.txt" >"$TMP/content" 2>&1 <<'EOF'
+# The content checks: one python run prints "ok"/"not ok LABEL: why" per
+# check in a fixed order, so the count stays fixed even when the preview
+# failed.
+cat > "$TMP/content.py" <<'EOF'
 import html, re, sys
 from html.parser import HTMLParser
 
-HEADINGS = [
-    "1 big thing: How democracies can push back on China's growing tech dominance",
-    "2. Ed Royce, once an outspoken critic of Vietnam's Communist Party, is now lobbying for Tencent",
-    "3. Catch up quick",
-    "4. Chinese hacking group moves on from targeting COVID intelligence",
-    "5. What I'm reading",
-    "6. 1 piano thing",
-]
-META = "This newsletter is 1,513 words, a 6-minute read."
+# argv: preview.html preview.txt HEADINGS-FILE META BIG
+with open(sys.argv[3], encoding="utf-8") as f:
+    HEADINGS = [line.rstrip("\n") for line in f if line.strip()]
+META = sys.argv[4]
+BIG = sys.argv[5]
 
 def norm(s):
     return " ".join(s.split())
@@ -125,8 +89,8 @@ p.feed(page_src)
 h2 = [norm(h) for h in p.h2]
 visible = norm(" ".join(p.text))
 report("headings", None if h2 == HEADINGS else f"h2 elements are {h2!r}")
-report("big thing", None if "1 big thing: How democracies" in visible
-       else "no '1 big thing: How democracies' in the page text")
+report("big thing", None if BIG in visible
+       else f"no {BIG!r} in the page text")
 report("meta line", None if META in visible else f"no {META!r} in the page text")
 
 flat = norm(text)
@@ -152,75 +116,8 @@ elif url not in p.hrefs:
     why = f"the HTML part has no link to {url!r}"
 report("unsubscribe", why)
 EOF
-i=0
-for label in "the HTML part has the six section headings as <h2>, in order" \
-	"the page shows '1 big thing: How democracies'" \
-	"the page shows the metadata line" \
-	"the text part has the six headings and the metadata line" \
-	"the text part keeps to 72 columns except URLs" \
-	"both parts link the same https/mailto unsubscribe URL"; do
-	i=$((i + 1))
-	line=$(sed -n "${i}p" "$TMP/content")
-	case $line in
-	ok) ok 0 "$label" ;;
-	*)	ok 1 "$label"
-		echo "# ${line:-python produced no result}" >&2 ;;
-	esac
-done
-grep -q '^Traceback' "$TMP/content" && diag "$TMP/content"
 
-# Screenshots.
-CHROMIUM=${CHROMIUM:-$(command -v chromium 2>/dev/null || echo /usr/bin/chromium)}
-if [ ! -x "$CHROMIUM" ]; then
-	for w in $WIDTHS; do
-		skip "chromium not installed (apt-get install chromium): no $w px screenshot"
-		skip "chromium not installed: no $w px PNG to check"
-	done
-	exit $((fails > 0))
-fi
-
-for w in $WIDTHS; do
-	png="$OUT/screenshot-$w.png"
-	if [ ! -s "$OUT/preview.html" ]; then
-		# Chromium would happily photograph its own error page.
-		ok 1 "no preview.html to photograph at $w px"
-		ok 1 "no $w px PNG to check"
-		continue
-	fi
-	prof=$(mktemp -d "$TMP/chromium.XXXXXX")
-	# The resolver rule keeps the run off the network: remote images
-	# (images.example.com) fail at once instead of waiting on DNS.
-	timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
-		--disable-quic --no-first-run --disable-background-networking \
-		--disable-component-update --disable-sync \
-		--host-resolver-rules='MAP * ~NOTFOUND' \
-		--user-data-dir="$prof" --hide-scrollbars \
-		--screenshot="$png" --window-size="$w,$HEIGHT" \
-		"file://$OUT/preview.html" >"$TMP/chromium-$w.log" 2>&1
-	rc=$?
-	[ $rc -eq 0 ] && [ -s "$png" ]
-	st=$?
-	msg="exit $rc"
-	[ $rc -eq 124 ] && msg="timed out after 60 s"
-	ok $st "chromium writes a $w px screenshot ($msg)"
-	[ $st -eq 0 ] || tail -n 5 "$TMP/chromium-$w.log" | diag
-
-	# PNG: the 8-byte signature, then the IHDR chunk whose first fields are
-	# width and height, 4 bytes each, big-endian (PNG spec, 11.2.2).
-	sig=$(od -An -tu1 -N8 "$png" 2>/dev/null | tr -s ' ' | sed 's/^ //;s/ $//')
-	typ=$(od -An -c -j12 -N4 "$png" 2>/dev/null | tr -d ' ')
-	set -- $(od -An -tu1 -j16 -N8 "$png" 2>/dev/null) 0 0 0 0 0 0 0 0
-	pw=$(( ($1 << 24) | ($2 << 16) | ($3 << 8) | $4 ))
-	ph=$(( ($5 << 24) | ($6 << 16) | ($7 << 8) | $8 ))
-	why=
-	if [ "$sig" != "137 80 78 71 13 10 26 10" ]; then
-		why="not a PNG (signature: ${sig:-none})"
-	elif [ "$typ" != IHDR ]; then
-		why="first chunk is '$typ', not IHDR"
-	elif [ $pw -ne "$w" ] || [ $ph -ne $HEIGHT ]; then
-		why="PNG is ${pw}x$ph, want ${w}x$HEIGHT"
-	else
-		why=$($PY - "$png" <<'EOF'
+cat > "$TMP/blank.py" <<'EOF'
 # A blank page (the browser showing nothing) is one colour, so its
 # scanlines, once inflated, repeat.  Count distinct scanlines instead of
 # decoding pixels: cheap, and a page of text has hundreds.
@@ -247,9 +144,121 @@ rows = {raw[i:i + stride] for i in range(0, len(raw), stride)}
 if len(rows) < 100:
     print(f"looks blank: {len(rows)} distinct scanlines")
 EOF
-)
-	fi
-	ok $([ -z "$why" ]; echo $?) "$w px screenshot is a ${w}x$HEIGHT PNG with content${why:+ ($why)}"
-done
 
-exit $((fails > 0))
+# shoots NAME ISSUE OUT HEADINGS META BIG: HEADINGS is a file of the six
+# expected headings, META the metadata line, BIG the start of the first
+# (labelled) story's heading.  11 tests.
+shoots() {
+	lbl=$1 issue=$2 OUT=$3 headings=$4 meta=$5 big=$6
+	mkdir -p "$OUT" || exit 1
+	rm -f "$OUT/preview.html" "$OUT/preview.txt" "$OUT"/screenshot-*.png
+	# Hermetic: no stray ./nlsend.yaml or user config, state kept in TMP
+	# (tap.sh).
+	"$NLSEND" --preview "$issue" --html "$OUT/preview.html" \
+		--text "$OUT/preview.txt" >"$TMP/preview.out" 2>"$TMP/preview.err"
+	rc=$?
+	[ $rc -eq 0 ] && [ -s "$OUT/preview.html" ] && [ -s "$OUT/preview.txt" ]
+	st=$?
+	ok $st "$lbl: nlsend --preview writes the HTML and text parts (exit $rc)"
+	[ $st -eq 0 ] || diag "$TMP/preview.err"
+
+	$PY "$TMP/content.py" "$OUT/preview.html" "$OUT/preview.txt" "$headings" \
+		"$meta" "$big" >"$TMP/content" 2>&1
+	i=0
+	for label in "the HTML part has the six section headings as <h2>, in order" \
+		"the page shows the labelled first story's heading" \
+		"the page shows the metadata line" \
+		"the text part has the six headings and the metadata line" \
+		"the text part keeps to 72 columns except URLs" \
+		"both parts link the same https/mailto unsubscribe URL"; do
+		i=$((i + 1))
+		line=$(sed -n "${i}p" "$TMP/content")
+		case $line in
+		ok) ok 0 "$lbl: $label" ;;
+		*)	ok 1 "$lbl: $label"
+			echo "# ${line:-python produced no result}" >&2 ;;
+		esac
+	done
+	grep -q '^Traceback' "$TMP/content" && diag "$TMP/content"
+
+	# Screenshots.
+	if [ ! -x "$CHROMIUM" ]; then
+		for w in $WIDTHS; do
+			skip "chromium not installed (apt-get install chromium): no $w px screenshot"
+			skip "chromium not installed: no $w px PNG to check"
+		done
+		return
+	fi
+	for w in $WIDTHS; do
+		png="$OUT/screenshot-$w.png"
+		if [ ! -s "$OUT/preview.html" ]; then
+			# Chromium would happily photograph its own error page.
+			ok 1 "$lbl: no preview.html to photograph at $w px"
+			ok 1 "$lbl: no $w px PNG to check"
+			continue
+		fi
+		prof=$(mktemp -d "$TMP/chromium.XXXXXX")
+		# The resolver rule keeps the run off the network: remote images
+		# (images.example.com) fail at once instead of waiting on DNS.
+		timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+			--disable-quic --no-first-run --disable-background-networking \
+			--disable-component-update --disable-sync \
+			--host-resolver-rules='MAP * ~NOTFOUND' \
+			--user-data-dir="$prof" --hide-scrollbars \
+			--screenshot="$png" --window-size="$w,$HEIGHT" \
+			"file://$OUT/preview.html" >"$TMP/chromium-$w.log" 2>&1
+		rc=$?
+		[ $rc -eq 0 ] && [ -s "$png" ]
+		st=$?
+		msg="exit $rc"
+		[ $rc -eq 124 ] && msg="timed out after 60 s"
+		ok $st "$lbl: chromium writes a $w px screenshot ($msg)"
+		[ $st -eq 0 ] || tail -n 5 "$TMP/chromium-$w.log" | diag
+
+		# PNG: the 8-byte signature, then the IHDR chunk whose first fields are
+		# width and height, 4 bytes each, big-endian (PNG spec, 11.2.2).
+		sig=$(od -An -tu1 -N8 "$png" 2>/dev/null | tr -s ' ' | sed 's/^ //;s/ $//')
+		typ=$(od -An -c -j12 -N4 "$png" 2>/dev/null | tr -d ' ')
+		set -- $(od -An -tu1 -j16 -N8 "$png" 2>/dev/null) 0 0 0 0 0 0 0 0
+		pw=$(( ($1 << 24) | ($2 << 16) | ($3 << 8) | $4 ))
+		ph=$(( ($5 << 24) | ($6 << 16) | ($7 << 8) | $8 ))
+		why=
+		if [ "$sig" != "137 80 78 71 13 10 26 10" ]; then
+			why="not a PNG (signature: ${sig:-none})"
+		elif [ "$typ" != IHDR ]; then
+			why="first chunk is '$typ', not IHDR"
+		elif [ $pw -ne "$w" ] || [ $ph -ne $HEIGHT ]; then
+			why="PNG is ${pw}x$ph, want ${w}x$HEIGHT"
+		else
+			why=$($PY "$TMP/blank.py" "$png")
+		fi
+		ok $([ -z "$why" ]; echo $?) "$lbl: $w px screenshot is a ${w}x$HEIGHT PNG with content${why:+ ($why)}"
+	done
+}
+
+cat > test.headings <<'EOF'
+1 big thing: How Port Aster plans to run every one of its trams on sunlight by 2030
+2. The harbour pilot who fought the new bridge for a decade now chairs its opening committee
+3. Catch up quick
+4. Night ferries return to the islands after a quiet winter
+5. What I'm reading
+6. 1 bright thing
+EOF
+shoots test "$ISSUE" "$B/screenshots" test.headings \
+	"This newsletter is 1,380 words, a 6-minute read." "1 big thing: How Port Aster"
+
+if [ -n "$AXIOS" ]; then
+	cat > corpus.headings <<'EOF'
+1 big thing: How democracies can push back on China's growing tech dominance
+2. Ed Royce, once an outspoken critic of Vietnam's Communist Party, is now lobbying for Tencent
+3. Catch up quick
+4. Chinese hacking group moves on from targeting COVID intelligence
+5. What I'm reading
+6. 1 piano thing
+EOF
+	shoots corpus "$AXIOS" "$B/screenshots/corpus" corpus.headings \
+		"This newsletter is 1,513 words, a 6-minute read." "1 big thing: How democracies"
+else
+	skip "$NO_CORPUS: the corpus issue not photographed"
+fi
+done_testing

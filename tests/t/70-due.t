@@ -1,5 +1,5 @@
 #!/bin/sh
-# Cron mode (issue 6): `nlsend --due DIR` with an injected clock
+# Cron mode: `nlsend --due DIR` with an injected clock
 # (NLSEND_NOW), the state lock, exit codes, --quiet and --log, and the
 # documented crontab line run with cron's minimal environment.
 . "$NLSEND_TOP/tests/lib/tap.sh"

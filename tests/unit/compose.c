@@ -1,5 +1,7 @@
 /* Unit tests of compose/compose.c: reading time, the metadata line's
- * grammar, numbering and headings, and the per-section word counts. */
+ * grammar, numbering and headings, and the per-section word counts, on
+ * the test issue tests/data/newsletter/issue.yaml and, when it is there,
+ * on the corpus issue in $NLSEND_CORPUS (default ../shared/corpus). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,18 +32,103 @@ thousands(unsigned long n, const char *want)
 	buf_free(&b);
 }
 
-int
-main(void)
+/* What one issue must compose to. */
+struct want {
+	const char *name;	/* for the test names */
+	const char *heading[3];	/* of sections 1, 2 and 6 */
+	const char *caption[2];	/* two pieces of section 6's caption */
+	const char *subject;
+	const char *meta_line;
+	long words, words_computed;
+};
+
+static void
+composes(const char *path, const struct want *w)
 {
-	const char *shared = getenv("SHARED") ? getenv("SHARED") : "../shared";
-	char path[4096];
 	struct issue *is = NULL;
 	struct composed *c = NULL;
 	struct nl_err err;
 	unsigned long sum;
 	size_t i;
 
+	if (!ok(issue_load(path, &is, &err) == 0, "%s issue loads", w->name))
+		diag("%s", err.msg);
+	if (is && !ok(compose_issue(is, NULL, NULL, &c, &err) == 0,
+		      "%s issue composes", w->name))
+		diag("%s", err.msg);
+	if (!c)
+		goto out;
+	if (!is_int(c->nsections, 6, "%s: six sections", w->name))
+		goto out;
+	is_str(c->sections[0].heading, w->heading[0],
+	       "%s: a labelled section's heading", w->name);
+	is_str(c->sections[1].heading, w->heading[1],
+	       "%s: an unlabelled section is numbered", w->name);
+	is_str(c->sections[5].heading, w->heading[2],
+	       "%s: the sixth section's heading", w->name);
+	ok(strchr(c->sections[0].heading_text, '\n') <
+	   c->sections[0].heading_text + strlen(c->sections[0].heading_text) - 1,
+	   "%s: a long heading is wrapped for the text part", w->name);
+	ok(c->sections[5].caption_text &&
+	   strstr(c->sections[5].caption_text, w->caption[0]) &&
+	   strstr(c->sections[5].caption_text, w->caption[1]),
+	   "%s: the local image's caption for the text part", w->name);
+	ok(c->sections[2].caption_text == NULL,
+	   "%s: no caption without an image", w->name);
+	is_int(c->words, w->words, "%s: the stated count is the one templates "
+	       "use", w->name);
+	is_int(c->words_computed, w->words_computed, "%s: the computed count",
+	       w->name);
+	is_str(c->meta_line, w->meta_line, "%s: the metadata line", w->name);
+	sum = c->intro.words + c->outro.words;
+	for (i = 0; i < c->nsections; i++)
+		sum += c->sections[i].words;
+	is_int(c->words_computed, sum,
+	       "%s: the computed total is intro + sections + outro", w->name);
+	ok(c->sections[0].words > c->sections[0].body.words,
+	   "%s: a section counts its label, title and credit too", w->name);
+	is_str(c->subject, w->subject, "%s: the stated subject", w->name);
+out:
+	composed_free(c);
+	issue_free(is);
+}
+
+static const struct want own = {
+	"test",
+	{ "1 big thing: How Port Aster plans to run every one of its trams "
+	  "on sunlight by 2030",
+	  "2. The harbour pilot who fought the new bridge for a decade now "
+	  "chairs its opening committee",
+	  "6. 1 bright thing" },
+	{ "[Image: The restored lighthouse on Skarv Island",
+	  "Photo: S\xc3\xb8ren Dahl/Meridian" },
+	"Meridian Weekly: Trams on sunlight, a bridge's unlikely champion",
+	"This newsletter is 1,380 words, a 6-minute read.",
+	1380, 1176,
+};
+
+static const struct want corpus = {
+	"corpus",
+	{ "1 big thing: How democracies can push back on China's growing "
+	  "tech dominance",
+	  "2. Ed Royce, once an outspoken critic of Vietnam's Communist "
+	  "Party, is now lobbying for Tencent",
+	  "6. 1 piano thing" },
+	{ "[Image: A worker moves", "Photo: Milan Jaros/AFP" },
+	"Axios China: A democratic tech alliance, Tencent's new lobbyist",
+	"This newsletter is 1,513 words, a 6-minute read.",
+	1513, 1801,
+};
+
+int
+main(void)
+{
+	const char *top = getenv("NLSEND_TOP"), *dir;
+	char path[4096], buf[2048];
+
 	is_int(reading_minutes(1513, 250), 6, "1513/250 = 6.05 rounds to 6");
+	is_int(reading_minutes(1380, 250), 6, "1380/250 = 5.52 rounds to 6");
+	is_int(reading_minutes(1176, 250), 5, "1176/250 = 4.704 rounds to 5");
 	is_int(reading_minutes(1625, 250), 7, "6.5 rounds half up to 7");
 	is_int(reading_minutes(1624, 250), 6, "6.496 rounds down");
 	is_int(reading_minutes(0, 250), 1, "never under one minute");
@@ -66,44 +153,19 @@ main(void)
 	line_is(1, 1, "This newsletter is 1 word, a 1-minute read.");
 	line_is(250, 1, "This newsletter is 250 words, a 1-minute read.");
 
-	snprintf(path, sizeof path, "%s/corpus/2020-09-15-axios-china.yaml", shared);
-	if (!ok(issue_load(path, &is, &err) == 0, "corpus issue loads"))
-		diag("%s", err.msg);
-	if (is && !ok(compose_issue(is, NULL, NULL, &c, &err) == 0, "composes"))
-		diag("%s", err.msg);
-	if (c) {
-		is_int(c->nsections, 6, "six sections");
-		is_str(c->sections[0].heading,
-		       "1 big thing: How democracies can push back on China's "
-		       "growing tech dominance", "a labelled section's heading");
-		is_str(c->sections[1].heading,
-		       "2. Ed Royce, once an outspoken critic of Vietnam's "
-		       "Communist Party, is now lobbying for Tencent",
-		       "an unlabelled section is numbered");
-		is_str(c->sections[5].heading, "6. 1 piano thing",
-		       "the sixth section's heading");
-		ok(strchr(c->sections[0].heading_text, '\n') <
-		   c->sections[0].heading_text + strlen(c->sections[0].heading_text) - 1,
-		   "a long heading is wrapped for the text part");
-		ok(c->sections[5].caption_text &&
-		   strstr(c->sections[5].caption_text, "[Image: A worker moves") &&
-		   strstr(c->sections[5].caption_text, "Photo: Milan Jaros/AFP"),
-		   "the piano caption for the text part");
-		ok(c->sections[2].caption_text == NULL, "no caption without an image");
-		is_int(c->words, 1513, "the stated count is the one templates use");
-		is_str(c->meta_line, "This newsletter is 1,513 words, a 6-minute read.",
-		       "the corpus metadata line");
-		sum = c->intro.words + c->outro.words;
-		for (i = 0; i < c->nsections; i++)
-			sum += c->sections[i].words;
-		is_int(c->words_computed, sum,
-		       "the computed total is intro + sections + outro");
-		ok(c->sections[0].words > c->sections[0].body.words,
-		   "a section counts its label, title and credit too");
-		is_str(c->subject, "Axios China: A democratic tech alliance, "
-		       "Tencent's new lobbyist", "the stated subject");
+	if (!top || !*top)
+		top = ".";
+	snprintf(path, sizeof path, "%s/tests/data/newsletter/issue.yaml", top);
+	composes(path, &own);
+	dir = outside_dir("NLSEND_CORPUS", top, "../shared/corpus", buf,
+			  sizeof buf);
+	if (dir) {
+		snprintf(path, sizeof path, "%s/2020-09-15-axios-china.yaml",
+			 dir);
+		composes(path, &corpus);
+	} else {
+		skip("NLSEND_CORPUS not set and ../shared/corpus absent: the "
+		     "corpus issue not composed");
 	}
-	composed_free(c);
-	issue_free(is);
 	return done_testing();
 }

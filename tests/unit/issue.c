@@ -5,8 +5,9 @@
  * every error case checks the kind and the whole message, so the
  * FILE:LINE:COL prefix is checked too.  Cases that need bytes a fixture
  * should not hold (CR, NUL, BOM, sizes near the limit) are generated into
- * a temporary directory.  The corpus issue is read from $SHARED/corpus
- * (default ../shared).
+ * a temporary directory.  The test issue is tests/data/newsletter; the
+ * corpus issue is read from $NLSEND_CORPUS (default ../shared/corpus
+ * beside the tree) when it is there.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -614,74 +615,129 @@ test_ok_fixtures(void)
 	}
 }
 
+/* What a whole issue (the test issue, the corpus issue) must load as. */
+struct want {
+	const char *name, *file, *newsletter, *date, *author, *from, *subject;
+	int year, month, day;
+	long words;
+	unsigned long date_line, sections_line, local_src_line;
+	const char *titles[6];	/* NULL: not checked */
+	const char *local_src, *local_credit, *intro;
+};
+
+static void
+whole_issue(const char *dir, const struct want *w)
+{
+	struct issue *is;
+	const struct issue_image *img;
+	char path[1024];
+	size_t i;
+
+	snprintf(path, sizeof path, "%s/%s", dir, w->file);
+	is = load_ok(path, w->name);
+	if (!is)
+		return;
+	is_int(is->nsections, 6, "%s: 6 sections", w->name);
+	is_str(is->newsletter, w->newsletter, "%s: newsletter", w->name);
+	is_str(is->date, w->date, "%s: date", w->name);
+	ok(is->year == w->year && is->month == w->month && is->day == w->day,
+	   "%s: date parts", w->name);
+	is_int(is->words, w->words, "%s: words %ld", w->name, w->words);
+	is_int(is->wpm, 250, "%s: default wpm", w->name);
+	ok(!is->has_schedule, "%s: no schedule", w->name);
+	is_str(is->author, w->author, "%s: author", w->name);
+	ok(is->from && strstr(is->from, w->from), "%s: from", w->name);
+	ok(is->subject && strncmp(is->subject, w->subject,
+				  strlen(w->subject)) == 0,
+	   "%s: subject", w->name);
+	is_str(is->dir, dir, "%s: dir is the issue's directory", w->name);
+	is_int(is->date_pos.line, w->date_line, "%s: date on line %lu",
+	       w->name, w->date_line);
+	is_int(is->sections_pos.line, w->sections_line,
+	       "%s: sections start on line %lu", w->name, w->sections_line);
+	if (is->nsections != 6)
+		goto out;
+	is_str(is->sections[0].label, "1 big thing", "%s: label 1", w->name);
+	for (i = 1; i < 6; i++)
+		ok(is->sections[i].label == NULL, "%s: section %zu has no label",
+		   w->name, i + 1);
+	for (i = 0; i < 6; i++)
+		if (w->titles[i])
+			is_str(is->sections[i].title, w->titles[i],
+			       "%s: title %zu", w->name, i + 1);
+	ok(is->sections[0].image && is->sections[1].image &&
+	   !is->sections[2].image && is->sections[3].image &&
+	   !is->sections[4].image && is->sections[5].image,
+	   "%s: images on sections 1, 2, 4, 6", w->name);
+	img = is->sections[5].image;
+	if (img) {
+		is_str(img->src, w->local_src, "%s: local image src", w->name);
+		ok(img->credit && strstr(img->credit, w->local_credit),
+		   "%s: local image credit", w->name);
+		ok(w->local_src_line ? img->src_pos.line == w->local_src_line
+		   : img->src_pos.line > 100, "%s: local image src line %lu",
+		   w->name, img->src_pos.line);
+	}
+	is_int(is->sections[0].pos.line, w->sections_line,
+	       "%s: section 1 at line %lu", w->name, w->sections_line);
+	is_int(is->sections[0].pos.col, 5, "%s: section 1 column 5", w->name);
+	ok(strncmp(is->sections[2].body, "1. ", 3) == 0,
+	   "%s: Catch up quick body is a numbered list", w->name);
+	ok(is->intro && strncmp(is->intro, w->intro, strlen(w->intro)) == 0,
+	   "%s: intro", w->name);
+	ok(is->outro != NULL, "%s: outro", w->name);
+out:
+	issue_free(is);
+}
+
+/* tests/data/newsletter/issue.yaml, the test issue. */
+static void
+test_own(void)
+{
+	static const struct want w = {
+		"the test issue", "issue.yaml", "Meridian Weekly",
+		"2026-03-06", "Liv Marchetti", "<weekly@meridian.example.org>",
+		"Meridian Weekly: ", 2026, 3, 6, 1380, 7, 18, 116,
+		{ "How Port Aster plans to run every one of its trams on "
+		  "sunlight by 2030",
+		  "The harbour pilot who fought the new bridge for a decade "
+		  "now chairs its opening committee",
+		  "Catch up quick",
+		  "Night ferries return to the islands after a quiet winter",
+		  "What I'm reading", "1 bright thing" },
+		"images/lighthouse.png", "S\xc3\xb8ren Dahl", "Good morning",
+	};
+	char dir[1024];
+
+	snprintf(dir, sizeof dir, "%s/tests/data/newsletter", top);
+	whole_issue(dir, &w);
+}
+
+/* The corpus issue, when $NLSEND_CORPUS (or ../shared/corpus) is there. */
 static void
 test_corpus(void)
 {
-	const char *shared = getenv("SHARED");
-	static const char *const titles[6] = {
-		"How democracies can push back on China's growing tech "
-		"dominance",
-		NULL, "Catch up quick", NULL, "What I'm reading",
-		"1 piano thing",
+	static const struct want w = {
+		"the corpus issue", "2020-09-15-axios-china.yaml",
+		"Axios China", "2020-09-15", "Bethany Allen-Ebrahimian",
+		"<china@newsletters.example.com>", "Axios China: ",
+		2020, 9, 15, 1513, 3, 14, 0,
+		{ "How democracies can push back on China's growing tech "
+		  "dominance",
+		  NULL, "Catch up quick", NULL, "What I'm reading",
+		  "1 piano thing" },
+		"images/petrof-piano.png", "AFP", "Welcome back",
 	};
-	struct issue *is;
-	char path[1024], dir[1024];
-	size_t i;
+	const char *dir;
+	char buf[1024];
 
-	snprintf(path, sizeof path, "%s/corpus/2020-09-15-axios-china.yaml",
-		 shared && *shared ? shared : "../shared");
-	snprintf(dir, sizeof dir, "%s/corpus",
-		 shared && *shared ? shared : "../shared");
-	is = load_ok(path, "the corpus issue");
-	if (!is)
-		return;
-	is_int(is->nsections, 6, "6 sections");
-	is_str(is->newsletter, "Axios China", "newsletter");
-	is_str(is->date, "2020-09-15", "date");
-	ok(is->year == 2020 && is->month == 9 && is->day == 15, "date parts");
-	is_int(is->words, 1513, "words 1513");
-	is_int(is->wpm, 250, "default wpm");
-	ok(!is->has_schedule, "no schedule");
-	is_str(is->author, "Bethany Allen-Ebrahimian", "author");
-	ok(is->from && strstr(is->from, "<china@newsletters.example.com>"),
-	   "from");
-	ok(is->subject && strncmp(is->subject, "Axios China: ", 13) == 0,
-	   "subject");
-	is_str(is->dir, dir, "dir is the corpus directory");
-	is_int(is->date_pos.line, 3, "date on line 3");
-	is_int(is->sections_pos.line, 14, "sections start on line 14");
-	if (is->nsections == 6) {
-		is_str(is->sections[0].label, "1 big thing", "label 1");
-		for (i = 1; i < 6; i++)
-			ok(is->sections[i].label == NULL, "section %zu has "
-			   "no label", i + 1);
-		for (i = 0; i < 6; i++)
-			if (titles[i])
-				is_str(is->sections[i].title, titles[i],
-				       "title %zu", i + 1);
-		ok(is->sections[0].image && is->sections[1].image &&
-		   !is->sections[2].image && is->sections[3].image &&
-		   !is->sections[4].image && is->sections[5].image,
-		   "images on sections 1, 2, 4, 6");
-		if (is->sections[5].image) {
-			is_str(is->sections[5].image->src,
-			       "images/petrof-piano.png", "piano image src");
-			ok(is->sections[5].image->credit &&
-			   strstr(is->sections[5].image->credit, "AFP"),
-			   "piano credit");
-			ok(is->sections[5].image->src_pos.line > 100,
-			   "piano src line %lu",
-			   is->sections[5].image->src_pos.line);
-		}
-		is_int(is->sections[0].pos.line, 14, "section 1 at line 14");
-		is_int(is->sections[0].pos.col, 5, "section 1 column 5");
-		ok(strncmp(is->sections[2].body, "1. ", 3) == 0,
-		   "Catch up quick body is a numbered list");
-		ok(is->intro && strncmp(is->intro, "Welcome back", 12) == 0,
-		   "intro");
-		ok(is->outro != NULL, "outro");
-	}
-	issue_free(is);
+	dir = outside_dir("NLSEND_CORPUS", top, "../shared/corpus", buf,
+			  sizeof buf);
+	if (dir)
+		whole_issue(dir, &w);
+	else
+		skip("NLSEND_CORPUS not set and ../shared/corpus absent: the "
+		     "corpus issue not loaded");
 }
 
 static void
@@ -773,6 +829,7 @@ main(void)
 	test_hostile();
 	test_files();
 	test_ok_fixtures();
+	test_own();
 	test_corpus();
 	test_time();
 	test_sizes();

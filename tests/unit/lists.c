@@ -1,9 +1,10 @@
 /*
  * Unit tests of lists/: the CSV and txt readers, merging and
  * de-duplication, list_resolve, and the address set at 1,000,000
- * addresses.  The corpus is read in place from $SHARED (default
- * ../shared); edge cases are written byte-exact into a temporary
- * directory; tests/data/lists/edge.csv is a readable sample of them.
+ * addresses.  The lists of tests/data/lists are read in place, and the
+ * corpus lists from $NLSEND_CORPUS (default ../shared/corpus beside the
+ * tree) when they are there; edge cases are written byte-exact into a
+ * temporary directory; tests/data/lists/edge.csv is a readable sample.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -232,49 +233,44 @@ expect_open_error(const char *label, const char *path,
 	run_free(&r);
 }
 
-static void
-test_corpus(void)
-{
-	const char *shared = getenv("SHARED");
-	char csv[600], txt[600], dir[512];
-
-	if (!shared || !*shared)
-		shared = "../shared";
-	snprintf(dir, sizeof dir, "%s/corpus", shared);
-	snprintf(csv, sizeof csv, "%s/subscribers.csv", dir);
-	snprintf(txt, sizeof txt, "%s/subscribers.txt", dir);
-	prefixes[2] = dir;
-	expect("corpus csv", csv,
-	       "ada@example.com|Ada Lovelace|2|city=London\n"
-	       "grace@example.org|Hopper, Grace|3|city=Arlington\n"
-	       "zoe@example.net|Zo\xc3\xab Salda\xc3\xb1" "a|4|city=Paris\n"
-	       "shen@example.cn|\xe6\xb2\x88\xe5\xb2\xb3|5|city=Wuhan\n"
-	       "o'brien@example.ie|Conan O'Brien|9|city=Dublin\n"
-	       "plain@example.com||12|city=\n",
-	       "subscribers.csv:7: 'not-an-address': not an address\n"
-	       "subscribers.csv:8: 'bob@localhost': no dot in the domain\n"
-	       "subscribers.csv:10: name contains a line break\n",
-	       1);
-	expect("corpus txt", txt,
-	       "ada@example.com||2\n"
-	       "grace@example.org|Grace Hopper|3\n"
-	       "zoe@example.net|Zo\xc3\xab Salda\xc3\xb1" "a|5\n",
-	       "", 0);
-}
-
 /* tests/data/lists: readable fixtures (see the README there). */
 static void
 test_fixtures(void)
 {
 	const char *top = getenv("NLSEND_TOP");
-	char csv[600], txt[600], dir[512];
+	static char dir[512];	/* prefixes[] outlives this call */
+	char csv[600], txt[600];
 
 	if (!top || !*top)
 		top = ".";
 	snprintf(dir, sizeof dir, "%s/tests/data/lists", top);
+	prefixes[2] = dir;
+	snprintf(csv, sizeof csv, "%s/subscribers.csv", dir);
+	snprintf(txt, sizeof txt, "%s/subscribers.txt", dir);
+	expect("subscribers.csv", csv,
+	       "ingrid@example.com|Ingrid Solberg|2|city=Troms\xc3\xb8\n"
+	       "tomas@example.org|Novak, Tomas|3|city=Brno\n"
+	       "noe@example.net|No\xc3\xab Ferreira|4|city=Porto\n"
+	       "lan@example.cn|\xe6\x9e\x97\xe5\xb2\x9a|5|city=Hangzhou\n"
+	       "o'neill@example.ie|Siobh\xc3\xa1n O'Neill|9|city=Galway\n"
+	       "anon@example.com||12|city=\n",
+	       "subscribers.csv:7: 'missing-at-sign': not an address\n"
+	       "subscribers.csv:8: 'bob@localhost': no dot in the domain\n"
+	       "subscribers.csv:10: name contains a line break\n",
+	       1);
+	expect("subscribers.txt", txt,
+	       "ingrid@example.com||2\n"
+	       "tomas@example.org|Tomas Novak|3\n"
+	       "noe@example.net|No\xc3\xab Ferreira|5\n"
+	       "lan@example.cn|\xe6\x9e\x97\xe5\xb2\x9a|7\n"
+	       "o'neill@example.ie|Siobh\xc3\xa1n O'Neill|8\n"
+	       "anon@example.com||11\n",
+	       "subscribers.txt:9: 'missing-at-sign': not an address\n"
+	       "subscribers.txt:10: 'Bob <bob@localhost>': no dot in the "
+	       "domain\n",
+	       1);
 	snprintf(csv, sizeof csv, "%s/edge.csv", dir);
 	snprintf(txt, sizeof txt, "%s/edge.txt", dir);
-	prefixes[3] = dir;
 	expect("fixture edge.csv", csv,
 	       "ada@example.com|Ada Lovelace|2|Plan=pro|Note=\n"
 	       "grace@example.org|Hopper, Grace|3|Plan=free|"
@@ -297,6 +293,43 @@ test_fixtures(void)
 	       "bare@example.com||9\n",
 	       "edge.txt:8: 'Bob <bob@localhost>': no dot in the domain\n",
 	       1);
+}
+
+/* The corpus lists, read in place from $NLSEND_CORPUS (default
+ * ../shared/corpus beside the tree) when they are there. */
+static void
+test_corpus(void)
+{
+	const char *top = getenv("NLSEND_TOP"), *dir;
+	static char buf[2048];	/* prefixes[] outlives this call */
+	char csv[2100], txt[2100];
+
+	dir = outside_dir("NLSEND_CORPUS", top, "../shared/corpus", buf,
+			  sizeof buf);
+	if (!dir) {
+		skip("NLSEND_CORPUS not set and ../shared/corpus absent: the "
+		     "corpus lists not read");
+		return;
+	}
+	snprintf(csv, sizeof csv, "%s/subscribers.csv", dir);
+	snprintf(txt, sizeof txt, "%s/subscribers.txt", dir);
+	prefixes[3] = dir;
+	expect("corpus csv", csv,
+	       "ada@example.com|Ada Lovelace|2|city=London\n"
+	       "grace@example.org|Hopper, Grace|3|city=Arlington\n"
+	       "zoe@example.net|Zo\xc3\xab Salda\xc3\xb1" "a|4|city=Paris\n"
+	       "shen@example.cn|\xe6\xb2\x88\xe5\xb2\xb3|5|city=Wuhan\n"
+	       "o'brien@example.ie|Conan O'Brien|9|city=Dublin\n"
+	       "plain@example.com||12|city=\n",
+	       "subscribers.csv:7: 'not-an-address': not an address\n"
+	       "subscribers.csv:8: 'bob@localhost': no dot in the domain\n"
+	       "subscribers.csv:10: name contains a line break\n",
+	       1);
+	expect("corpus txt", txt,
+	       "ada@example.com||2\n"
+	       "grace@example.org|Grace Hopper|3\n"
+	       "zoe@example.net|Zo\xc3\xab Salda\xc3\xb1" "a|5\n",
+	       "", 0);
 }
 
 static void
@@ -779,8 +812,8 @@ main(void)
 	mkdir_tmp("fifo");
 	prefixes[0] = fifodir;
 	prefixes[1] = tmpdir;
-	test_corpus();
 	test_fixtures();
+	test_corpus();
 	test_csv();
 	test_txt();
 	test_merge();
