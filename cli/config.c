@@ -28,7 +28,8 @@ enum ckind {		/* the kinds held as char * first */
 #define K_IS_STRING(k) ((k) <= K_RATE)
 	K_CONCURRENCY,		/* 1..CONFIG_MAX_CONCURRENCY */
 	K_SECONDS,		/* 1..3600 */
-	K_DKIM			/* a mapping: load_dkim() */
+	K_DKIM,			/* a mapping: load_dkim() */
+	K_RELAYS		/* a list: config_load_relays() */
 };
 
 struct ckey {
@@ -56,6 +57,7 @@ static const struct ckey config_keys[] = {
 	KEY(template_dir, K_PATH),
 	{ "dkim", K_DKIM, 0 },
 	KEY(timeout, K_SECONDS),
+	{ "relays", K_RELAYS, 0 },
 };
 #undef KEY
 #define C_COUNT (sizeof config_keys / sizeof config_keys[0])
@@ -328,6 +330,8 @@ load_value(struct yr *y, struct config *c, size_t k)
 	switch (key->kind) {
 	case K_DKIM:
 		return load_dkim(y, c);
+	case K_RELAYS:
+		return config_load_relays(y, c);
 	case K_CONCURRENCY:
 		return load_number(y, key->name, CONFIG_MAX_CONCURRENCY,
 				   (long *)(void *)((char *)c + key->off));
@@ -446,14 +450,14 @@ config_load(const char *path, struct config **out, struct nl_err *err)
 		goto out;
 	/* As msmtp and fetchmail do: a password others can read is no
 	 * secret, so refuse to run until the mode is fixed. */
-	if ((c->password || secret_url_has_password(c->smtp)) &&
-	    (st.st_mode & 077)) {
+	c->has_secret |= c->password || secret_url_has_password(c->smtp);
+	if (c->has_secret && (st.st_mode & 077)) {
 		nl_err_set(err, NL_ECONFIG, "%s: holds a password but is "
 			   "readable by others (chmod 600 %s)", c->path,
 			   c->path);
 		goto out;
 	}
-	if (c->password || secret_url_has_password(c->smtp))
+	if (c->has_secret)
 		secret_protect();
 	*out = c;
 	c = NULL;
@@ -485,5 +489,25 @@ config_free(struct config *c)
 	free(c->dkim_domain);
 	free(c->dkim_selector);
 	free(c->dkim_key);
+	config_free_relays(c);
 	free(c);
+}
+
+int
+config_read_string(struct yr *y, const char *key, const char *where,
+		   const char *noun, char **dst, struct yr_pos *pos)
+{
+	return get_string(y, key, where, noun, dst, pos);
+}
+
+int
+config_read_path(struct yr *y, const char *dir, char **p)
+{
+	return resolve_path(y, dir, p);
+}
+
+int
+config_url_scheme(const char *s, const char *scheme)
+{
+	return has_scheme(s, scheme);
 }

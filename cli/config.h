@@ -68,6 +68,29 @@ struct config {
 	long window_count;
 	long window_seconds;
 	char *dkim_domain, *dkim_selector, *dkim_key;	/* all or none */
+	/* relays: (cli/config_relays.c); NULL and 0 when unset */
+	struct config_relay *relays;
+	size_t nrelays;
+	int has_secret;		/* a password somewhere: the file must be
+				 * 0600 */
+};
+
+/* One entry of `relays:` (README, "Several relays").  Strings NULL when
+ * unset; numbers 0 when unset (weight and priority default later). */
+#define CONFIG_MAX_RELAYS 16
+#define CONFIG_RELAY_NAME_MAX 32
+struct config_relay {
+	char *name;		/* [A-Za-z0-9_-], unique */
+	char *url;		/* smtp:// or smtps:// */
+	char *user, *password, *password_command, *ca_file;
+	long concurrency;	/* 1..64 */
+	double rate;		/* messages a second (a pace) */
+	long quota_count, quota_seconds;	/* "N/hour", "N/day" */
+	long max_per_connection;
+	long weight;		/* share while all are healthy */
+	long priority;		/* lower first; 0..1000 */
+	int dkim_signatures;	/* -1 unset, else enum campaign_sign */
+	unsigned long line;	/* of its entry, for messages */
 };
 
 /*
@@ -82,6 +105,17 @@ int config_load(const char *path, struct config **out, struct nl_err *err);
 
 /* Free a config; NULL is fine.  The password is zeroed before free(). */
 void config_free(struct config *c);
+
+/* For cli/config_relays.c: the value readers of config.c. */
+struct yr;
+struct yr_pos;
+int config_read_string(struct yr *y, const char *key, const char *where,
+		       const char *noun, char **dst, struct yr_pos *pos);
+int config_read_path(struct yr *y, const char *dir, char **p);
+int config_url_scheme(const char *s, const char *scheme);
+/* relays: a list of mappings into c->relays. */
+int config_load_relays(struct yr *y, struct config *c);
+void config_free_relays(struct config *c);
 
 /*
  * Parse a rate as above: 0 and the three numbers, or -1 (nothing set).

@@ -62,6 +62,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE suppression ADD COLUMN detail TEXT;"
 	"UPDATE suppression SET reason = 'unsubscribe'"
 	" WHERE reason = 'unsubscribed';",
+	/* 3: which relay took each message (several relays), and the
+	 * count behind a relay's quota. */
+	"ALTER TABLE delivery ADD COLUMN relay TEXT;"
+	"CREATE INDEX IF NOT EXISTS delivery_relay_sent ON delivery(relay,"
+	" sent_at) WHERE sent_at IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -19,7 +19,8 @@ struct journal {
 	const char *path;
 	long long now;		/* 0: time(NULL) */
 	int in_txn;
-	sqlite3_stmt *get, *set_keep, *set_repl, *since, *counts, *begin,
+	sqlite3_stmt *get, *set_keep, *set_repl, *since, *since_relay, *counts,
+		*by_relay, *times, *each, *begin,
 		*commit, *done_get, *done_set;
 };
 
@@ -65,15 +66,16 @@ prep(struct journal *j, sqlite3_stmt **st, const char *sql, struct nl_err *err)
 	return 0;
 }
 
-/* ?3 state, ?4 attempts increment, ?5 now; ?6/?7 code and reply. */
+/* ?3 state, ?4 attempts increment, ?5 now; ?6/?7 code and reply; ?8 the
+ * relay (NULL keeps the row's). */
 #define UPSERT_HEAD \
 	"INSERT INTO delivery (issue, email, state, attempts, last_code," \
-	" last_reply, first_at, last_at, sent_at) VALUES (?1, ?2, ?3, ?4," \
-	" ?6, ?7, ?5, ?5, CASE WHEN ?3 = 'sent' THEN ?5 END)" \
+	" last_reply, first_at, last_at, sent_at, relay) VALUES (?1, ?2, ?3," \
+	" ?4, ?6, ?7, ?5, ?5, CASE WHEN ?3 = 'sent' THEN ?5 END, ?8)" \
 	" ON CONFLICT (issue, email) DO UPDATE SET state = excluded.state," \
 	" attempts = attempts + excluded.attempts, last_at = excluded.last_at," \
 	" sent_at = CASE WHEN excluded.state = 'sent' THEN excluded.last_at" \
-	" ELSE sent_at END"
+	" ELSE sent_at END, relay = coalesce(excluded.relay, relay)"
 
 int
 journal_open(struct state *st, struct journal **out, struct nl_err *err)
@@ -96,6 +98,16 @@ journal_open(struct state *st, struct journal **out, struct nl_err *err)
 		 " last_reply = excluded.last_reply", err) ||
 	    prep(j, &j->since, "SELECT count(*) FROM delivery"
 		 " WHERE sent_at >= ?1", err) ||
+	    prep(j, &j->since_relay, "SELECT count(*) FROM delivery"
+		 " WHERE relay = ?2 AND sent_at >= ?1", err) ||
+	    prep(j, &j->by_relay, "SELECT coalesce(relay, ''), state, count(*)"
+		 " FROM delivery WHERE issue = ?1 GROUP BY 1, 2 ORDER BY 1", err) ||
+	    prep(j, &j->times, "SELECT min(first_at), max(last_at) FROM delivery"
+		 " WHERE issue = ?1", err) ||
+	    prep(j, &j->each, "SELECT email, state, coalesce(relay, ''),"
+		 " coalesce(last_reply, '') FROM delivery WHERE issue = ?1 AND"
+		 " (state = 'failed' OR state = 'deferred' OR state = 'inflight')"
+		 " ORDER BY email", err) ||
 	    prep(j, &j->counts, "SELECT state, count(*) FROM delivery"
 		 " WHERE issue = ?1 GROUP BY state", err) ||
 	    prep(j, &j->begin, "BEGIN IMMEDIATE", err) ||
@@ -124,6 +136,10 @@ journal_close(struct journal *j)
 	sqlite3_finalize(j->set_keep);
 	sqlite3_finalize(j->set_repl);
 	sqlite3_finalize(j->since);
+	sqlite3_finalize(j->since_relay);
+	sqlite3_finalize(j->by_relay);
+	sqlite3_finalize(j->times);
+	sqlite3_finalize(j->each);
 	sqlite3_finalize(j->counts);
 	sqlite3_finalize(j->begin);
 	sqlite3_finalize(j->commit);
@@ -227,8 +243,9 @@ journal_get(struct journal *j, const char *issue, const char *email,
 }
 
 int
-journal_set(struct journal *j, const char *issue, const char *email,
-	    enum jstate st, int code, const char *reply, struct nl_err *err)
+journal_set_via(struct journal *j, const char *issue, const char *email,
+		enum jstate st, int code, const char *reply, const char *relay,
+		struct nl_err *err)
 {
 	char key[ADDR_KEY_MAX + 1];
 	sqlite3_stmt *s;
@@ -255,6 +272,10 @@ journal_set(struct journal *j, const char *issue, const char *email,
 				  SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(s, 7);
+	if (relay)
+		sqlite3_bind_text(s, 8, relay, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 8);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		dberr(j, err, "write");
 		goto out;
@@ -264,6 +285,13 @@ out:
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return rc;
+}
+
+int
+journal_set(struct journal *j, const char *issue, const char *email,
+	    enum jstate st, int code, const char *reply, struct nl_err *err)
+{
+	return journal_set_via(j, issue, email, st, code, reply, NULL, err);
 }
 
 static int
@@ -413,4 +441,82 @@ journal_space_low(struct journal *j, unsigned long long *avail)
 		     NULL);
 	*avail = space_of(j->path);
 	return *avail < JOURNAL_SPACE_MIN;
+}
+
+long
+journal_sent_since_relay(struct journal *j, const char *relay, long long since)
+{
+	long n = -1;
+
+	sqlite3_bind_int64(j->since_relay, 1, since);
+	sqlite3_bind_text(j->since_relay, 2, relay, -1, SQLITE_STATIC);
+	if (sqlite3_step(j->since_relay) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(j->since_relay, 0);
+	sqlite3_reset(j->since_relay);
+	sqlite3_clear_bindings(j->since_relay);
+	return n;
+}
+
+int
+journal_by_relay(struct journal *j, const char *issue,
+		 void (*fn)(void *arg, const char *relay, enum jstate st,
+			    unsigned long n),
+		 void *arg, struct nl_err *err)
+{
+	enum jstate st;
+	int r;
+
+	sqlite3_bind_text(j->by_relay, 1, issue, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(j->by_relay)) == SQLITE_ROW)
+		if (!state_from_name((const char *)
+				     sqlite3_column_text(j->by_relay, 1), &st))
+			fn(arg, (const char *)sqlite3_column_text(j->by_relay, 0),
+			   st, (unsigned long)sqlite3_column_int64(j->by_relay, 2));
+	sqlite3_reset(j->by_relay);
+	sqlite3_clear_bindings(j->by_relay);
+	return r == SQLITE_DONE ? 0 : dberr(j, err, "count");
+}
+
+int
+journal_times(struct journal *j, const char *issue, long long *first,
+	      long long *last, struct nl_err *err)
+{
+	int r;
+
+	*first = *last = 0;
+	sqlite3_bind_text(j->times, 1, issue, -1, SQLITE_STATIC);
+	r = sqlite3_step(j->times);
+	if (r == SQLITE_ROW) {
+		*first = sqlite3_column_int64(j->times, 0);
+		*last = sqlite3_column_int64(j->times, 1);
+	}
+	sqlite3_reset(j->times);
+	sqlite3_clear_bindings(j->times);
+	return r == SQLITE_ROW ? 0 : dberr(j, err, "read");
+}
+
+int
+journal_each_unsent(struct journal *j, const char *issue,
+		    int (*fn)(void *arg, const struct jentry *e), void *arg,
+		    struct nl_err *err)
+{
+	struct jentry e;
+	int r;
+
+	sqlite3_bind_text(j->each, 1, issue, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(j->each)) == SQLITE_ROW) {
+		if (state_from_name((const char *)sqlite3_column_text(j->each, 1),
+				    &e.state))
+			continue;
+		e.email = (const char *)sqlite3_column_text(j->each, 0);
+		e.relay = (const char *)sqlite3_column_text(j->each, 2);
+		e.reply = (const char *)sqlite3_column_text(j->each, 3);
+		if (fn(arg, &e)) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(j->each);
+	sqlite3_clear_bindings(j->each);
+	return r == SQLITE_DONE ? 0 : dberr(j, err, "read");
 }

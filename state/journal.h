@@ -29,7 +29,8 @@
  *   inflight, sent, deferred, failed), attempts INTEGER (transfers started:
  *   bumped by every move to inflight), last_code INTEGER, last_reply TEXT
  *   (the server's reply, or a local reason such as "timed out"),
- *   first_at, last_at, sent_at INTEGER (seconds since the epoch, UTC).
+ *   first_at, last_at, sent_at INTEGER (seconds since the epoch, UTC),
+ *   relay TEXT (the name of the relay that took it; schema version 3).
  *   Primary key (issue, email).  There is no column for a password, and
  *   callers must never pass AUTH data as a reply (deliver.c records replies
  *   only from MAIL FROM onwards).
@@ -101,6 +102,12 @@ int journal_set(struct journal *j, const char *issue, const char *email,
 		enum jstate st, int code, const char *reply,
 		struct nl_err *err);
 
+/* The same, recording which relay took the message (column `relay`;
+ * NULL keeps the row's). */
+int journal_set_via(struct journal *j, const char *issue, const char *email,
+		    enum jstate st, int code, const char *reply,
+		    const char *relay, struct nl_err *err);
+
 /*
  * Group changes into one transaction.  begin while one is open is an
  * error (NL_EINTERNAL); commit with none open does nothing.  Nothing is
@@ -117,6 +124,27 @@ int journal_in_transaction(const struct journal *j);
  * issues.  -1 on error.
  */
 long journal_sent_since(struct journal *j, long long since);
+/* The same for one relay: its quota ("50000/day") across runs. */
+long journal_sent_since_relay(struct journal *j, const char *relay,
+			      long long since);
+
+/* For --status: the rows of one issue counted by relay ("" for rows of
+ * no relay) and state, in relay order; the first and last times of the
+ * issue's rows (0 when none); each failed, deferred or in-flight row
+ * (fn returns non-zero to stop; strings valid during the call). */
+struct jentry {
+	const char *email, *relay, *reply;
+	enum jstate state;
+};
+int journal_by_relay(struct journal *j, const char *issue,
+		     void (*fn)(void *arg, const char *relay, enum jstate st,
+				unsigned long n),
+		     void *arg, struct nl_err *err);
+int journal_times(struct journal *j, const char *issue, long long *first,
+		  long long *last, struct nl_err *err);
+int journal_each_unsent(struct journal *j, const char *issue,
+			int (*fn)(void *arg, const struct jentry *e),
+			void *arg, struct nl_err *err);
 
 /* Rows of one issue by state: counts[J_PENDING] is always 0 (pending rows
  * are not stored). */
