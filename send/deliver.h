@@ -93,7 +93,35 @@ struct deliver_src {
 	void *arg;
 };
 
+#define DELIVER_MAX_RELAYS 16
+#define DELIVER_RELAY_NAME_MAX 32
+
+/* One relay of several (deliver_conf.relays); see deliver_conf for the
+ * meaning of the fields of the same names. */
+struct deliver_relay {
+	const char *name;	/* in the journal, the reports: [A-Za-z0-9_-] */
+	const char *url;
+	int tls;
+	const char *ca_file;
+	const char *user, *password;
+	int concurrency;	/* its connections */
+	double rate;		/* its pace, messages a second; 0 unlimited */
+	long quota_count, quota_seconds;	/* its quota, counted from the
+						 * journal's rows of this relay
+						 * across runs; 0: none */
+	int max_per_connection;
+	int weight;		/* its share while all are healthy; <= 0: 1 */
+	int priority;		/* lower first: higher ones take only when
+				 * the lower are down or out of quota */
+	int variant;		/* handed to src->compose */
+};
+
 struct deliver_conf {
+	/* Several relays: relays[0..nrelays), and the fields below from url
+	 * to max_per_connection are not used.  nrelays 0: one relay made of
+	 * them, named "default", whose window counts every relay's rows. */
+	const struct deliver_relay *relays;
+	int nrelays;
 	const char *url;	/* smtp://host[:port] or smtps://host[:port] */
 	int tls;		/* smtp://: 1 STARTTLS required, 0 plain only
 				 * (no STARTTLS attempted: --tls=no is for a
@@ -149,6 +177,15 @@ struct deliver_stats {
 	unsigned long reconnects;	/* connections opened after the first
 					 * of each slot */
 	double seconds;
+	/* by relay, in deliver_conf's order */
+	int nrelays;
+	struct deliver_relay_stats {
+		char name[DELIVER_RELAY_NAME_MAX + 1];
+		unsigned long sent, failed, deferred, throttled;
+		double down_seconds;	/* marked down this run */
+		int down;		/* still down at the end */
+		char why_down[256];	/* the last reason it went down */
+	} relay[DELIVER_MAX_RELAYS];
 };
 
 /*

@@ -18,6 +18,7 @@ job_new(const struct subscriber *s)
 	if (!j)
 		return NULL;
 	memset(j, 0, sizeof *j);
+	j->last_route = -1;
 	j->s = *subscriber_copy_to(j + 1, s);
 	return j;
 }

@@ -22,6 +22,8 @@ struct job {
 	struct subscriber s;
 	int attempts;		/* transactions begun in this run */
 	int marked;		/* in flight in the journal, this attempt */
+	int route;		/* the relay that has it (route.h) */
+	int last_route;		/* the one that deferred it; -1: none */
 	double not_before;	/* monotonic: backoff */
 };
 

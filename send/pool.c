@@ -191,7 +191,7 @@ pool_unreachable(const struct pool *p)
 
 /* May a transfer start now (hold after a throttle, the pace)? */
 static int
-gate(struct pool *p, double now, double *wake)
+gate(const struct pool *p, double now, double *wake)
 {
 	if (now < p->hold_until) {
 		if (p->hold_until - now < *wake)
@@ -216,12 +216,55 @@ take(struct pool *p, double now, double *wake)
 	if (p->fatal || !gate(p, now, wake))
 		return NULL;
 	j = p->ev.take(p->ev.arg, now, wake);
+	if (j)
+		p->taken++;
 	if (j && p->rate > 0) {
 		gap = 1.0 / p->rate;
 		p->next_start = (p->next_start > now - gap ? p->next_start :
 				 now) + gap;
 	}
 	return j;
+}
+
+/* max_per_connection: this connection has begun its last transaction. */
+static int
+conn_full(const struct pool *p, const struct slot *sl)
+{
+	int max = p->c.max_per_connection;
+
+	return max > 0 && sl->conn_msgs >= (unsigned long)max;
+}
+
+int
+pool_ready(const struct pool *p, double now)
+{
+	double wake = TICK;
+	int i;
+
+	if (p->fatal || !gate(p, now, &wake))
+		return 0;
+	for (i = 0; i < p->nslots; i++) {
+		const struct slot *sl = &p->slots[i];
+
+		if (sl->state == S_OPEN && !sl->msg_job && !conn_full(p, sl) &&
+		    smtp_can_begin(&sl->smtp))
+			return 1;
+		if (sl->state == S_OFF && now >= sl->not_before && !sl->parked)
+			return 1;
+	}
+	return 0;
+}
+
+void
+pool_revive(struct pool *p)
+{
+	int i;
+
+	p->consec_connfail = 0;
+	for (i = 0; i < p->nslots; i++) {
+		p->slots[i].conn_fails = 0;
+		p->slots[i].not_before = 0;
+	}
 }
 
 /* ---- beginning transactions -------------------------------------------- */
@@ -251,14 +294,6 @@ begin(struct pool *p, struct slot *sl, struct job *j, double now)
 	p->starts[p->nstarts++ % 64] = now;
 }
 
-/* max_per_connection: this connection has begun its last transaction. */
-static int
-conn_full(const struct pool *p, const struct slot *sl)
-{
-	int max = p->c.max_per_connection;
-
-	return max > 0 && sl->conn_msgs >= (unsigned long)max;
-}
 
 static void
 try_begin(struct pool *p, struct slot *sl, double now, double *wake)
@@ -274,9 +309,10 @@ try_begin(struct pool *p, struct slot *sl, double now, double *wake)
 }
 
 double
-pool_fill(struct pool *p)
+pool_fill(struct pool *p, unsigned *took)
 {
 	double now = mono_seconds(), wake = TICK;
+	unsigned long before = p->taken;
 	struct job *j;
 	int i;
 
@@ -298,6 +334,8 @@ pool_fill(struct pool *p)
 				p->fatal = 1;
 		}
 	}
+	if (took)
+		*took = (unsigned)(p->taken - before);
 	return wake > 0 ? wake : 0;
 }
 

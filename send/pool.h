@@ -235,6 +235,7 @@ struct pool {
 	double starts[64];	/* ring of recent start times */
 	unsigned nstarts;
 	char connfail[REPLY_MAX];	/* the last connect failure */
+	unsigned long taken;	/* jobs events.take gave it */
 	struct pool_stats st;
 };
 
@@ -253,11 +254,17 @@ void pool_free(struct pool *p);
  * NL_ETEMPFAIL when *stop is set meanwhile. */
 int pool_probe(struct pool *p, volatile int *stop);
 /* Give every slot what it can take now; returns the seconds until
- * something could start (pace, hold, backoff), at most TICK. */
-double pool_fill(struct pool *p);
+ * something could start (pace, hold, backoff), at most TICK; *took (may
+ * be NULL) counts the jobs taken. */
+double pool_fill(struct pool *p, unsigned *took);
 /* The pace recovers after throttling (call every loop). */
 void pool_recover(struct pool *p, double now);
 int pool_unreachable(const struct pool *p);
+/* Could a slot begin a transaction now (a free connection or one to open,
+ * the pace and the hold allowing)?  For the routes' fairness. */
+int pool_ready(const struct pool *p, double now);
+/* A relay that was down is tried again: the failure counts are reset. */
+void pool_revive(struct pool *p);
 int pool_overthrottled(const struct pool *p);
 /* Messages started a second over the last 5 s. */
 double pool_recent_rate(const struct pool *p, double now);

@@ -13,18 +13,29 @@
 #include <strings.h>
 
 #include "send/pool.h"
+#include "send/route.h"
 #include "util/path.h"
 #include "util/report.h"
 
 #define FLUSH_EVERY 0.25	/* seconds: outcomes wait at most this long */
 #define NOTICE_MAX 20		/* failure lines without --verbose */
 
+struct run;
+
+/* What a pool's events are about: the run and which route (relay). */
+struct rctx {
+	struct run *d;
+	int idx;
+};
+
 struct run {
 	const struct deliver_conf *c;
 	const struct deliver_src *src;
 	struct deliver_stats *st;
 	struct nl_err *err;
-	struct pool *pools[POOL_MAX_POOLS];
+	struct routes rs;
+	struct pool *pools[DELIVER_MAX_RELAYS];
+	struct rctx ctx[DELIVER_MAX_RELAYS];
 	int npools;
 	struct heap retry;
 	int src_done, fatal, stopping, abandon, window_full;
@@ -35,7 +46,6 @@ struct run {
 	int dirty, progress_shown;
 	unsigned long inflight;	/* jobs taken and not yet ended */
 	unsigned notices;
-	long win_base;
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -149,8 +159,10 @@ jset(struct run *d, const struct job *j, enum jstate st, int code,
 		return 0;
 	if (!journal_in_transaction(jr) && journal_begin(jr, d->err))
 		goto fail;
-	if (journal_set(jr, d->c->issue_id, j->s.email, st, code, reply,
-			d->err))
+	/* the relay that has it: "" for the one relay of an old config */
+	if (journal_set_via(jr, d->c->issue_id, j->s.email, st, code, reply,
+			    d->c->nrelays ? d->rs.v[j->route].r.name : NULL,
+			    d->err))
 		goto fail;
 	if (!d->dirty)
 		d->dirty_since = mono_seconds();
@@ -263,42 +275,48 @@ next_from_src(struct run *d)
 	return NULL;
 }
 
-/* The window cap: may one more transfer start? */
-static int
-window_allows(struct run *d)
-{
-	const struct deliver_conf *c = d->c;
-
-	if (!c->journal || c->window_count <= 0 || c->window_seconds <= 0)
-		return 1;
-	return d->win_base + (long)d->st->sent + (long)d->inflight <
-		c->window_count;
-}
-
 /* ---- the events of the pools -------------------------------------------- */
+
+/* A retry that is due, unless it was deferred by this very relay while
+ * another could take it (route.h). */
+static struct job *
+due_retry(struct run *d, int idx, double now)
+{
+	struct job *j;
+
+	if (!d->retry.n || d->retry.v[0]->not_before > now)
+		return NULL;
+	j = d->retry.v[0];
+	if (j->last_route == idx && route_other(&d->rs, idx))
+		return NULL;
+	return heap_pop(&d->retry);
+}
 
 static struct job *
 ev_take(void *arg, double now, double *wake)
 {
-	struct run *d = arg;
-	struct job *j = NULL;
+	struct rctx *x = arg;
+	struct run *d = x->d;
+	struct job *j;
 
 	if (d->stopping || d->fatal)
 		return NULL;
-	if (!window_allows(d)) {
-		if (d->inflight == 0)
+	if (!route_may_take(&d->rs, x->idx, now)) {
+		/* every relay out of quota: the rest waits (drain_window) */
+		if (d->inflight == 0 && routes_quota_gone(&d->rs))
 			d->window_full = 1;
 		return NULL;
 	}
-	if (d->retry.n && d->retry.v[0]->not_before <= now)
-		j = heap_pop(&d->retry);
-	else if (!d->src_done)
+	j = due_retry(d, x->idx, now);
+	if (!j && !d->src_done)
 		j = next_from_src(d);
 	if (!j) {
 		if (d->retry.n && d->retry.v[0]->not_before - now < *wake)
 			*wake = d->retry.v[0]->not_before - now;
 		return NULL;
 	}
+	j->route = x->idx;
+	route_took(&d->rs, x->idx);
 	d->inflight++;
 	return j;
 }
@@ -307,7 +325,8 @@ ev_take(void *arg, double now, double *wake)
 static void
 ev_requeue(void *arg, struct job *j, int begun)
 {
-	struct run *d = arg;
+	struct rctx *x = arg;
+	struct run *d = x->d;
 
 	if (begun) {
 		j->attempts--;
@@ -316,6 +335,7 @@ ev_requeue(void *arg, struct job *j, int begun)
 	}
 	assert(d->inflight > 0);
 	d->inflight--;
+	route_ended(&d->rs, x->idx, 0);
 	j->not_before = mono_seconds();
 	if (heap_push(&d->retry, j)) {
 		free(j);
@@ -328,12 +348,13 @@ ev_requeue(void *arg, struct job *j, int begun)
 static int
 ev_begin(void *arg, struct job *j, int variant, struct buf *msg)
 {
-	struct run *d = arg;
+	struct rctx *x = arg;
+	struct run *d = x->d;
 	int r;
 
 	/* Stopped while its connection opened: nothing new starts. */
 	if (d->stopping || d->fatal) {
-		ev_requeue(d, j, 0);
+		ev_requeue(x, j, 0);
 		return -1;
 	}
 	r = d->src->compose(d->src->arg, &j->s, variant, msg, d->err);
@@ -344,6 +365,7 @@ ev_begin(void *arg, struct job *j, int variant, struct buf *msg)
 			d->st->bad++;
 		buf_reset(msg);
 		d->inflight--;
+		route_ended(&d->rs, x->idx, 0);
 		free(j);
 		return -1;
 	}
@@ -360,7 +382,8 @@ ev_begin(void *arg, struct job *j, int variant, struct buf *msg)
 static int
 ev_body(void *arg, struct job *j)
 {
-	struct run *d = arg;
+	struct rctx *x = arg;
+	struct run *d = x->d;
 
 	if (jset(d, j, J_INFLIGHT, 0, NULL))
 		return -1;
@@ -371,10 +394,13 @@ ev_body(void *arg, struct job *j)
 static void
 ev_dropped(void *arg, struct job *j)
 {
-	struct run *d = arg;
+	struct rctx *x = arg;
+	struct run *d = x->d;
 
 	d->st->deferred++;
+	d->st->relay[x->idx].deferred++;
 	d->inflight--;
+	route_ended(&d->rs, x->idx, 0);
 	free(j);
 }
 
@@ -410,7 +436,9 @@ retry_later(struct run *d, struct job *j, const char *why)
 static void
 ev_done(void *arg, struct job *j, const struct smtp_event *ev)
 {
-	struct run *d = arg;
+	struct rctx *x = arg;
+	struct run *d = x->d;
+	struct deliver_relay_stats *rst = &d->st->relay[x->idx];
 	int max_att = d->c->max_attempts > 0 ? d->c->max_attempts : 3;
 	char why[REPLY_MAX + 32];
 	int retry;
@@ -426,14 +454,18 @@ ev_done(void *arg, struct job *j, const struct smtp_event *ev)
 	else
 		st = J_DEFERRED;
 	retry = st == J_DEFERRED && j->attempts < max_att && !d->stopping;
+	route_ended(&d->rs, x->idx, st == J_SENT);
 	if (st == J_SENT) {
 		d->st->sent++;
+		rst->sent++;
 		notice(d, j->s.email, why, "", 0);
 	} else if (st == J_FAILED) {
 		d->st->failed++;
+		rst->failed++;
 		notice(d, j->s.email, why, " (failed)", 1);
 	} else if (!retry) {
 		d->st->deferred++;
+		rst->deferred++;
 		notice(d, j->s.email, why, " (deferred; left for the next run)",
 		       1);
 	}
@@ -445,6 +477,7 @@ ev_done(void *arg, struct job *j, const struct smtp_event *ev)
 		free(j);
 		return;
 	}
+	j->last_route = x->idx;	/* retried elsewhere when it can be */
 	retry_later(d, j, why);
 }
 
@@ -500,7 +533,10 @@ drain_window(struct run *d)
 {
 	unsigned long n = drain(d);
 
-	if (n && !d->c->quiet)
+	if (n && !d->c->quiet && d->c->nrelays > 0)
+		say(d, "the relays' quotas are used up: %lu recipient%s left "
+		    "for a later run", n, n == 1 ? "" : "s");
+	else if (n && !d->c->quiet)
 		say(d, "the sending window (%ld messages per %ld s) is used up: "
 		    "%lu recipient%s left for a later run", d->c->window_count,
 		    d->c->window_seconds, n, n == 1 ? "" : "s");
@@ -510,12 +546,20 @@ static int
 check_conf(struct run *d)
 {
 	const struct deliver_conf *c = d->c;
-	const char *f = c->mail_from ? c->mail_from : "";
+	const char *f = c->mail_from ? c->mail_from : "", *u;
+	int i;
 
-	if (!c->url || (strncasecmp(c->url, "smtp://", 7) != 0 &&
-			strncasecmp(c->url, "smtps://", 8) != 0))
-		return nl_err_set(d->err, NL_ECONFIG, "the SMTP URL must be "
-				  "smtp://host[:port] or smtps://host[:port]");
+	for (i = 0; i < (c->nrelays > 0 ? c->nrelays : 1); i++) {
+		u = c->nrelays > 0 ? c->relays[i].url : c->url;
+		if (!u || (strncasecmp(u, "smtp://", 7) != 0 &&
+			   strncasecmp(u, "smtps://", 8) != 0))
+			return nl_err_set(d->err, NL_ECONFIG, "the SMTP URL must "
+					  "be smtp://host[:port] or "
+					  "smtps://host[:port]");
+	}
+	if (c->nrelays > DELIVER_MAX_RELAYS)
+		return nl_err_set(d->err, NL_ECONFIG, "more than %d relays",
+				  DELIVER_MAX_RELAYS);
 	if (strpbrk(f, "\r\n<>") || strlen(f) > 500)
 		return nl_err_set(d->err, NL_ECONFIG, "the envelope sender "
 				  "is not an address");
@@ -525,42 +569,120 @@ check_conf(struct run *d)
 	return 0;
 }
 
-/* The relay of deliver_conf, as a pool whose events are this run's. */
+/* The relays of deliver_conf: the list, or the one of its fields. */
+static void
+relays_of(const struct deliver_conf *c, struct deliver_relay *v, int *n)
+{
+	int i;
+
+	if (c->nrelays > 0) {
+		*n = c->nrelays < DELIVER_MAX_RELAYS ? c->nrelays :
+			DELIVER_MAX_RELAYS;
+		for (i = 0; i < *n; i++)
+			v[i] = c->relays[i];
+		return;
+	}
+	memset(v, 0, sizeof *v);
+	v->name = "default";
+	v->url = c->url;
+	v->tls = c->tls;
+	v->ca_file = c->ca_file;
+	v->user = c->user;
+	v->password = c->password;
+	v->concurrency = c->concurrency;
+	v->rate = c->rate;
+	v->quota_count = c->window_count;
+	v->quota_seconds = c->window_seconds;
+	v->max_per_connection = c->max_per_connection;
+	v->weight = 1;
+	v->variant = c->variant;
+	*n = 1;
+}
+
+/* One pool a relay, whose events are this run's for that route. */
 static int
 open_pools(struct run *d)
 {
 	const struct deliver_conf *c = d->c;
-	struct pool_events ev = { d, ev_take, ev_begin, ev_body, ev_done,
+	struct deliver_relay v[DELIVER_MAX_RELAYS];
+	struct pool_events ev = { NULL, ev_take, ev_begin, ev_body, ev_done,
 				  ev_requeue, ev_dropped };
 	struct pool_conf pc;
+	int i, n;
 
-	memset(&pc, 0, sizeof pc);
-	pc.url = c->url;
-	pc.tls = c->tls;
-	pc.ca_file = c->ca_file;
-	pc.user = c->user;
-	pc.password = c->password;
-	pc.mail_from = c->mail_from ? c->mail_from : "";
-	pc.concurrency = c->concurrency;
-	pc.rate = c->rate;
-	pc.max_per_connection = c->max_per_connection;
-	pc.variant = c->variant;
-	pc.timeout_ms = c->timeout_ms;
-	pc.backoff_ms = c->backoff_ms;
-	pc.verbose = c->verbose;
-	if (pool_new(&pc, &ev, d->err, &d->pools[0]))
-		return -1;
-	d->npools = 1;
+	relays_of(c, v, &n);
+	for (i = 0; i < n; i++) {
+		struct route *rt = &d->rs.v[i];
+
+		memset(&pc, 0, sizeof pc);
+		pc.url = v[i].url;
+		pc.tls = v[i].tls;
+		pc.ca_file = v[i].ca_file;
+		pc.user = v[i].user;
+		pc.password = v[i].password;
+		pc.mail_from = c->mail_from ? c->mail_from : "";
+		pc.concurrency = v[i].concurrency;
+		pc.rate = v[i].rate;
+		pc.max_per_connection = v[i].max_per_connection;
+		pc.variant = v[i].variant;
+		pc.timeout_ms = c->timeout_ms;
+		pc.backoff_ms = c->backoff_ms;
+		pc.verbose = c->verbose;
+		d->ctx[i].d = d;
+		d->ctx[i].idx = i;
+		ev.arg = &d->ctx[i];
+		if (pool_new(&pc, &ev, d->err, &d->pools[i]))
+			return -1;
+		d->npools = d->rs.n = i + 1;
+		rt->r = v[i];
+		rt->p = d->pools[i];
+		rt->st = &d->st->relay[i];
+		rt->global_window = c->nrelays == 0;
+		snprintf(rt->st->name, sizeof rt->st->name, "%s", v[i].name);
+	}
+	d->st->nrelays = n;
 	return 0;
 }
 
-/* Why the run stops early, checked every loop: signals, a relay that went
- * away, a relay that keeps throttling. */
+/* Probe every relay (pool.h): one that fails is down for now, its
+ * reason said; when all fail, the first one's error is the run's. */
+static int
+probe_all(struct run *d)
+{
+	struct nl_err first, e;
+	int i, up = 0;
+
+	nl_err_clear(&first);
+	for (i = 0; i < d->npools; i++) {
+		d->pools[i]->err = &e;
+		nl_err_clear(&e);
+		if (pool_probe(d->pools[i], d->c->stop) == 0) {
+			up++;
+		} else if (e.kind == NL_ETEMPFAIL) {
+			*d->err = e;
+			return -1;
+		} else {
+			if (first.kind == NL_OK)
+				first = e;
+			route_down(&d->rs, i, mono_seconds(), e.msg);
+		}
+		d->pools[i]->err = d->err;
+	}
+	if (up)
+		return 0;
+	*d->err = first;
+	return -1;
+}
+
+/* Why the run stops early, checked every loop: signals, relays that went
+ * away or keep throttling (route.h: down, and the others take their
+ * share; when none is left, the run stops). */
 static void
 check_stop(struct run *d)
 {
 	const struct deliver_conf *c = d->c;
-	struct pool *p = d->pools[0];
+	double now = mono_seconds();
+	int i;
 
 	if (c->stop && *c->stop && !d->signalled) {
 		d->stopping = d->signalled = 1;
@@ -573,18 +695,28 @@ check_stop(struct run *d)
 			   "at once; a re-run sends to the rest (and again to "
 			   "those that were in flight)");
 	}
-	if (!d->stopping && pool_unreachable(p)) {
-		d->stopping = 1;
+	for (i = 0; i < d->npools; i++)
+		if (!d->rs.v[i].down && pool_overthrottled(d->pools[i]))
+			route_down(&d->rs, i, now, "it keeps throttling us");
+	route_check(&d->rs, now);
+	if (d->stopping || !routes_usable_down(&d->rs))
+		return;
+	d->stopping = 1;
+	if (d->npools == 1 && pool_overthrottled(d->pools[0]))
+		nl_err_set(&d->brk, NL_ETEMPFAIL, "%s: the server keeps "
+			   "throttling us; a re-run sends to the rest",
+			   d->pools[0]->url);
+	else if (d->npools == 1)
 		nl_err_set(&d->brk, NL_ETEMPFAIL, "%s: the server stopped "
 			   "accepting connections%s%s%s; a re-run sends to the "
-			   "rest", p->url, p->connfail[0] ? " (" : "",
-			   p->connfail, p->connfail[0] ? ")" : "");
-	}
-	if (!d->stopping && pool_overthrottled(p)) {
-		d->stopping = 1;
-		nl_err_set(&d->brk, NL_ETEMPFAIL, "%s: the server keeps "
-			   "throttling us; a re-run sends to the rest", p->url);
-	}
+			   "rest", d->pools[0]->url,
+			   d->pools[0]->connfail[0] ? " (" : "",
+			   d->pools[0]->connfail,
+			   d->pools[0]->connfail[0] ? ")" : "");
+	else
+		nl_err_set(&d->brk, NL_ETEMPFAIL, "every relay is down (the "
+			   "last: %s); a re-run sends to the rest",
+			   d->rs.v[0].st->why_down);
 }
 
 /* Stop before the journal's disk is full (journal_space_low), looked at
@@ -610,6 +742,32 @@ check_space(struct run *d, double now)
 		   "command again", avail >> 10);
 }
 
+/* Every pool takes what it can, in rounds while any takes something: the
+ * routes' stride lets each take its turn (route.h).  The seconds until
+ * something could start. */
+static double
+fill_all(struct run *d, double now)
+{
+	double wake = TICK, w;
+	unsigned took, any;
+	int i, rounds = 0;
+
+	for (i = 0; i < d->npools; i++)
+		pool_recover(d->pools[i], now);
+	do {
+		any = 0;
+		for (i = 0; i < d->npools && !d->fatal; i++) {
+			w = pool_fill(d->pools[i], &took);
+			any += took;
+			if (w < wake)
+				wake = w;
+			if (d->pools[i]->fatal)
+				d->fatal = 1;
+		}
+	} while (any && d->npools > 1 && ++rounds < 4 * POOL_MAX_SLOTS);
+	return wake;
+}
+
 /* The loop: fill the slots, commit what must be on disk before it goes
  * out, write, wait.  Ends when everything is done, or on a stop. */
 static void
@@ -624,16 +782,7 @@ loop(struct run *d)
 		check_space(d, now);
 		if (d->fatal || d->abandon)
 			break;
-		for (wake = TICK, i = 0; i < d->npools; i++) {
-			double w;
-
-			pool_recover(d->pools[i], now);
-			w = pool_fill(d->pools[i]);
-			if (w < wake)
-				wake = w;
-			if (d->pools[i]->fatal)
-				d->fatal = 1;
-		}
+		wake = fill_all(d, now);
 		if (d->fatal)
 			break;
 		if (d->window_full && d->inflight == 0) {
@@ -695,18 +844,30 @@ finish(struct run *d)
 	return 0;
 }
 
+/* What each relay's quota had used before this run (the journal). */
 static int
 window_base(struct run *d)
 {
-	const struct deliver_conf *c = d->c;
+	struct journal *j = d->c->journal;
+	int i;
 
-	if (!c->journal || c->window_count <= 0 || c->window_seconds <= 0)
-		return 0;
-	d->win_base = journal_sent_since(c->journal, journal_now(c->journal) -
-					 c->window_seconds);
-	if (d->win_base < 0)
-		return nl_err_set(d->err, NL_EIO, "journal: cannot count the "
-				  "messages sent in the window");
+	for (i = 0; i < d->rs.n; i++) {
+		struct route *rt = &d->rs.v[i];
+		long long since;
+
+		if (rt->r.quota_count <= 0 || rt->r.quota_seconds <= 0)
+			continue;
+		if (!j) {	/* --test: nothing counts, nothing is counted */
+			rt->r.quota_count = 0;
+			continue;
+		}
+		since = journal_now(j) - rt->r.quota_seconds;
+		rt->quota_base = rt->global_window ? journal_sent_since(j, since)
+			: journal_sent_since_relay(j, rt->r.name, since);
+		if (rt->quota_base < 0)
+			return nl_err_set(d->err, NL_EIO, "journal: cannot count "
+					  "the messages sent in the window");
+	}
 	return 0;
 }
 
@@ -727,14 +888,14 @@ deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
 	d->err = err;
 	d->t0 = mono_seconds();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (check_conf(d) || open_pools(d) ||
-	    pool_probe(d->pools[0], c->stop) || window_base(d))
+	if (check_conf(d) || open_pools(d) || probe_all(d) || window_base(d))
 		goto out;
 	loop(d);
 	rc = finish(d);
 out:
 	if (d->progress_shown || c->progress)
 		report_progress_clear();
+	routes_finish(&d->rs, mono_seconds());
 	for (i = 0; i < d->npools; i++) {
 		st->reconnects += d->pools[i]->st.reconnects;
 		pool_free(d->pools[i]);
