@@ -49,6 +49,8 @@ audience_open_warn(struct run *r, struct state *st, list_warn_fn warn,
 	rc = recipients_open(&a->rc, (const char *const *)paths, n,
 			     warn, warn_arg, a->sup ? suppressed : NULL,
 			     a->sup, err);
+	if (rc == 0 && o->nshards)
+		recipients_shard(&a->rc, o->shard, o->nshards);
 out:
 	for (i = 0; i < n; i++)
 		free(paths[i]);

@@ -12,7 +12,8 @@ enum {
 	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_QUIET, OPT_VERBOSE, OPT_CHECK,
 	OPT_PREVIEW, OPT_HTML, OPT_TEXT, OPT_DUE, OPT_LOCK_WAIT, OPT_RESEND,
 	OPT_RETRY_FAILED, OPT_LISTS_DIR, OPT_MAX_PER_CONN, OPT_LOG, OPT_HELP,
-	OPT_VERSION
+	OPT_VERSION,
+	OPT_RELAY, OPT_SHARD, OPT_STATUS, OPT_FAILED
 };
 
 static const struct option longopts[] = {
@@ -44,6 +45,10 @@ static const struct option longopts[] = {
 	{"log", required_argument, NULL, OPT_LOG},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"relay", required_argument, NULL, OPT_RELAY},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"status", required_argument, NULL, OPT_STATUS},
+	{"failed", no_argument, NULL, OPT_FAILED},
 	{NULL, 0, NULL, 0},
 };
 
@@ -54,6 +59,7 @@ options_usage(FILE *f)
 	      "       nlsend --check ISSUE.yaml [--list LIST]...\n"
 	      "       nlsend --preview ISSUE.yaml --html OUT.html [--text OUT.txt]\n"
 	      "       nlsend --due DIR --list LIST [options]\n"
+	      "       nlsend --status ISSUE.yaml [--failed]\n"
 	      "options:\n"
 	      "  --list LIST            a list file or name (repeatable)\n"
 	      "  --lists-dir DIR        where list names are looked up\n"
@@ -72,6 +78,8 @@ options_usage(FILE *f)
 	      "  --retry-failed         retry recipients that failed permanently\n"
 	      "  --lock-wait SECONDS    --due: wait this long for the lock (60)\n"
 	      "  --log FILE             --due: append one line per issue and run\n"
+	      "  --relay NAME           send only through this relay (repeatable)\n"
+	      "  --shard K/N            send only this host's share of the list\n"
 	      "  --progress, --no-progress, --quiet, --verbose\n"
 	      "  --help, --version\n"
 	      "See nlsend(1).\n", f);
@@ -117,6 +125,38 @@ add_list(struct options *o, const char *arg, struct nl_err *err)
 }
 
 static int
+add_relay(struct options *o, const char *arg, struct nl_err *err)
+{
+	const char **v;
+
+	v = realloc(o->relays, (o->nrelays + 1) * sizeof *v);
+	if (!v)
+		return nl_err_set(err, NL_ENOMEM, "out of memory");
+	o->relays = v;
+	o->relays[o->nrelays++] = arg;
+	return 0;
+}
+
+/* K/N with 1 <= K <= N <= 1024. */
+static int
+parse_shard(struct options *o, const char *arg, struct nl_err *err)
+{
+	unsigned long k, n;
+	char *e1 = NULL, *e2 = NULL;
+
+	errno = 0;
+	k = strtoul(arg, &e1, 10);
+	n = *e1 == '/' ? strtoul(e1 + 1, &e2, 10) : 0;
+	if (errno || e1 == arg || *e1 != '/' || *e2 || k < 1 || n < 1 ||
+	    k > n || n > 1024)
+		return nl_err_set(err, NL_EUSAGE, "--shard: expected K/N with "
+				  "1 <= K <= N <= 1024, not '%s'", arg);
+	o->shard = (unsigned)k;
+	o->nshards = (unsigned)n;
+	return 0;
+}
+
+static int
 parse_tls(struct options *o, const char *arg, struct nl_err *err)
 {
 	if (strcmp(arg, "yes") == 0)
@@ -156,6 +196,9 @@ apply_verb(struct options *o, int c, const char *arg, struct nl_err *err)
 	case OPT_DUE:
 		o->due_dir = arg;
 		return set_mode(o, MODE_DUE, "due", err);
+	case OPT_STATUS:
+		o->issue = arg;
+		return set_mode(o, MODE_STATUS, "status", err);
 	default:
 		return 1;
 	}
@@ -167,6 +210,8 @@ apply_value(struct options *o, int c, const char *arg, struct nl_err *err)
 {
 	switch (c) {
 	case OPT_LIST: return add_list(o, arg, err);
+	case OPT_RELAY: return add_relay(o, arg, err);
+	case OPT_SHARD: return parse_shard(o, arg, err);
 	case OPT_TLS: return parse_tls(o, arg, err);
 	case OPT_RATE: return parse_rate(o, arg, err);
 	case OPT_CONCURRENCY:
@@ -203,6 +248,7 @@ apply_plain(struct options *o, int c, const char *arg)
 	case OPT_VERBOSE: o->verbose = true; break;
 	case OPT_RESEND: o->resend = true; break;
 	case OPT_RETRY_FAILED: o->retry_failed = true; break;
+	case OPT_FAILED: o->failed = true; break;
 	default: return 1;
 	}
 	return 0;
@@ -231,6 +277,11 @@ check_args(struct options *o, int argc, char **argv, struct nl_err *err)
 	if (o->quiet && o->verbose)
 		return nl_err_set(err, NL_EUSAGE, "--quiet and --verbose exclude "
 				  "each other");
+	if (o->failed && o->mode != MODE_STATUS)
+		return nl_err_set(err, NL_EUSAGE, "--failed goes with --status");
+	if (o->smtp && o->nrelays)
+		return nl_err_set(err, NL_EUSAGE, "--smtp and --relay exclude each "
+				  "other (--relay picks relays of the config)");
 	if (o->smtp && secret_url_has_password(o->smtp))
 		return nl_err_set(err, NL_EUSAGE, "--smtp: a password in the URL "
 				  "is visible to every user of this machine (ps): "
@@ -286,4 +337,6 @@ options_free(struct options *o)
 {
 	free(o->lists);
 	o->lists = NULL;
+	free(o->relays);
+	o->relays = NULL;
 }

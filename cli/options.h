@@ -14,7 +14,7 @@
 #include "util/err.h"
 
 enum nl_mode { MODE_SEND, MODE_CHECK, MODE_PREVIEW, MODE_DUE, MODE_HELP,
-	       MODE_VERSION };
+	       MODE_VERSION, MODE_STATUS };
 
 struct options {
 	enum nl_mode mode;
@@ -30,6 +30,11 @@ struct options {
 	long lock_wait;			/* seconds, default 60 */
 	int progress;			/* -1 auto (a terminal), 0, 1 */
 	bool embed_images, quiet, verbose, resend, retry_failed;
+	/* several relays */
+	const char **relays;		/* --relay NAME: only these */
+	size_t nrelays;
+	unsigned shard, nshards;	/* --shard K/N: 1..N of N; 0 0: all */
+	bool failed;			/* --status --failed */
 };
 
 int options_parse(int argc, char **argv, struct options *o, struct nl_err *err);

@@ -128,6 +128,10 @@ log_issue(struct runlog *log, struct run *r, const struct due *d,
 		e.deferred = res->st.deferred;
 		e.skipped = res->st.skipped;
 		e.seconds = res->st.seconds;
+		if (r->cfg->nrelays && !r->o->smtp) {
+			e.nrelays = res->st.nrelays;
+			e.relays = res->st.relay;
+		}
 	}
 	e.exit_status = status;
 	runlog_write(log, &e);

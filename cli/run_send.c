@@ -19,6 +19,7 @@
 #include "util/path.h"
 #include "cli/exitcode.h"
 #include "cli/run.h"
+#include "cli/relays.h"
 #include "cli/runlog.h"
 #include "cli/secret.h"
 #include "compose/compose.h"
@@ -298,6 +299,7 @@ conclude(struct run *r, int rc, struct journal *j, const char *id,
 	const struct options *o = r->o;
 	const struct deliver_stats *st = &res->st;
 	struct buf line;
+	int i;
 
 	if (rc && err->kind != NL_ETEMPFAIL)
 		return -1;
@@ -311,6 +313,11 @@ conclude(struct run *r, int rc, struct journal *j, const char *id,
 		buf_init(&line, 4096);
 		deliver_summary(st, &line);
 		nl_report(buf_cstr(&line));
+		for (i = 0; r->cfg->nrelays && !o->smtp && i < st->nrelays; i++) {
+			buf_reset(&line);
+			deliver_relay_summary(st, i, &line);
+			nl_report(buf_cstr(&line));
+		}
 		buf_free(&line);
 	}
 	if (rc)
@@ -347,6 +354,28 @@ cleartext_auth(struct run *r, struct nl_err *err)
 			  "or --tls=no only with a relay on localhost");
 }
 
+/* Where to send and with what password: --smtp or the config's smtp:
+ * (one relay), or its relays: (cli/relays.h). */
+static int
+credentials(struct run *r, char **password, struct run_relays *rr,
+	    struct nl_err *err)
+{
+	const struct options *o = r->o;
+
+	if (run_relays_open(o, r->cfg, rr, err))
+		return -1;
+	if (rr->n)
+		return 0;
+	if (!o->smtp && !r->cfg->smtp)
+		return nl_err_set(err, NL_ECONFIG, "no SMTP server: give --smtp "
+				  "URL, smtp: or relays: in the config (or "
+				  "--dry-run FILE)");
+	if (cleartext_auth(r, err))
+		return -1;
+	return secret_password(r->cfg, o->smtp ? o->smtp : r->cfg->smtp,
+			       password, err);
+}
+
 static int
 send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 	  struct nl_err *err)
@@ -357,25 +386,19 @@ send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 	struct source src;
 	struct journal *j = NULL;
 	struct state *state = NULL;
+	struct run_relays rr;
 	char *password = NULL;
 	char why[128];
 	int rc = -1, lockfd = -1;
 
 	memset(&src, 0, sizeof src);
+	memset(&rr, 0, sizeof rr);
 	src.c = c;
-	if (!o->smtp && !r->cfg->smtp) {
-		nl_err_set(err, NL_ECONFIG, "no SMTP server: give --smtp URL or "
-			   "smtp: in the config (or --dry-run FILE)");
-		goto out;
-	}
-	if (cleartext_auth(r, err))
-		goto out;
 	if (o->test_addr && addr_check(o->test_addr, why, sizeof why)) {
 		nl_err_set(err, NL_EUSAGE, "--test %s: %s", o->test_addr, why);
 		goto out;
 	}
-	if (secret_password(r->cfg, o->smtp ? o->smtp : r->cfg->smtp,
-			    &password, err))
+	if (credentials(r, &password, &rr, err))
 		goto out;
 	if (!o->test_addr && !r->locked &&
 	    state_lock(r->state_path, o->lock_wait, &lockfd, err))
@@ -391,6 +414,8 @@ send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 	if (j)
 		journal_set_now(j, r->now);
 	conf_of(r, c, password, j, &dc);
+	dc.relays = rr.v;
+	dc.nrelays = rr.n;
 	catch_stops();
 	ds.next = src_next;
 	ds.compose = src_compose;
@@ -399,6 +424,7 @@ send_smtp(struct run *r, struct campaign *c, struct send_result *res,
 	res->st.suppressed = src.rs.rc.filtered;
 	rc = conclude(r, rc, j, campaign_id(c), res, err);
 out:
+	run_relays_free(&rr);
 	if (password) {
 		explicit_bzero(password, strlen(password));
 		free(password);
@@ -488,6 +514,10 @@ run_send_verb(struct run *r, struct nl_err *err)
 	e.skipped = res.st.skipped;
 	e.seconds = res.st.seconds;
 	e.exit_status = rc ? nl_exitcode(err->kind) : 0;
+	if (r->cfg->nrelays && !o->smtp) {
+		e.nrelays = res.st.nrelays;
+		e.relays = res.st.relay;
+	}
 	runlog_write(&log, &e);
 	runlog_close(&log);
 	return rc;

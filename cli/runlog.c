@@ -49,6 +49,34 @@ kv(struct buf *b, const char *k, const char *v)
 	buf_addc(b, '"');
 }
 
+/* "relay NAME: sent N, deferred N, failed N, throttled N times, down N
+ * s" as logfmt, after the issue's line. */
+static void
+relay_lines(struct runlog *l, const char *when, const struct runlog_entry *e)
+{
+	const struct deliver_relay_stats *r;
+	struct buf b;
+	int i;
+
+	buf_init(&b, 4096);
+	for (i = 0; i < e->nrelays; i++) {
+		r = &e->relays[i];
+		buf_reset(&b);
+		kv(&b, "issue", e->id);
+		kv(&b, "relay", r->name);
+		buf_printf(&b, " sent=%lu deferred=%lu failed=%lu throttled=%lu "
+			   "down_seconds=%.0f", r->sent, r->deferred, r->failed,
+			   r->throttled, r->down_seconds);
+		if (l->f)
+			fprintf(l->f, "%s%s\n", when, buf_cstr(&b));
+		if (l->use_syslog)
+			syslog(LOG_INFO, "%s", buf_cstr(&b) + 1);
+	}
+	if (l->f)
+		fflush(l->f);
+	buf_free(&b);
+}
+
 void
 runlog_write(struct runlog *l, const struct runlog_entry *e)
 {
@@ -78,6 +106,7 @@ runlog_write(struct runlog *l, const struct runlog_entry *e)
 		       e->exit_status == 75 ? LOG_WARNING : LOG_ERR,
 		       "%s", buf_cstr(&b) + 1);
 	buf_free(&b);
+	relay_lines(l, when, e);
 }
 
 void

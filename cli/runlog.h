@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "send/deliver.h"
+
 struct runlog {
 	FILE *f;		/* --log FILE, or NULL */
 	bool use_syslog;
@@ -28,6 +30,9 @@ struct runlog_entry {
 	unsigned long sent, failed, deferred, skipped;
 	int exit_status;
 	double seconds;
+	/* several relays: one more line each, "relay=NAME sent=N ..." */
+	int nrelays;
+	const struct deliver_relay_stats *relays;
 };
 
 /* path NULL: syslog when stderr is not a terminal, else nothing.  An

@@ -20,6 +20,15 @@
 int secret_password(const struct config *cfg, const char *url, char **out,
 		    struct nl_err *err);
 
+/* The same from given sources, in this order: password, command, the
+ * environment variable env, ~/.netrc for user on url's host.  For the
+ * relays of `relays:` (env NLSEND_SMTP_PASSWORD_<NAME>). */
+struct secret_source {
+	const char *password, *command, *env, *user, *url;
+};
+int secret_password_of(const struct secret_source *src, char **out,
+		       struct nl_err *err);
+
 /* 1 when the URL carries a password (smtp://user:pw@host): then it is a
  * secret like `password`, and the command line must never hold it (every
  * user's ps(1) reads argv). */

@@ -1,8 +1,11 @@
 /* The recipients of a run (recipients.h). */
 #include "lists/recipients.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/addrkey.h"
 
 int
 recipients_open(struct recipients *rc, const char *const *paths, size_t n,
@@ -22,6 +25,11 @@ recipients_next(struct recipients *rc, struct subscriber *s,
 	int got, yes;
 
 	while ((got = lists_next(rc->l, s, err)) == 1) {
+		if (rc->nshards > 1 &&
+		    recipients_shard_of(s->email, rc->nshards) != rc->shard) {
+			rc->other_shards++;
+			continue;
+		}
 		if (!rc->filter)
 			return 1;
 		if (rc->filter(rc->filter_arg, s->email, &yes, err))
@@ -31,6 +39,29 @@ recipients_next(struct recipients *rc, struct subscriber *s,
 		rc->filtered++;
 	}
 	return got;
+}
+
+unsigned
+recipients_shard_of(const char *email, unsigned n)
+{
+	char key[ADDR_KEY_MAX + 1];
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a offset basis */
+	const unsigned char *p;
+
+	if (addr_key(email, key) < 0)
+		key[0] = '\0';
+	for (p = (const unsigned char *)key; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;		/* FNV prime */
+	}
+	return n ? (unsigned)(h % n) + 1 : 1;
+}
+
+void
+recipients_shard(struct recipients *rc, unsigned k, unsigned n)
+{
+	rc->shard = k;
+	rc->nshards = n;
 }
 
 void

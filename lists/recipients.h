@@ -24,6 +24,8 @@ struct recipients {
 	recipients_filter_fn filter;	/* NULL: nobody is left out */
 	void *filter_arg;
 	unsigned long filtered;		/* left out by the filter */
+	unsigned shard, nshards;	/* recipients_shard(); 0 0: all */
+	unsigned long other_shards;	/* left to the other shards */
 };
 
 int recipients_open(struct recipients *rc, const char *const *paths,
@@ -34,6 +36,16 @@ int recipients_open(struct recipients *rc, const char *const *paths,
 int recipients_next(struct recipients *rc, struct subscriber *s,
 		    struct nl_err *err);
 void recipients_close(struct recipients *rc);
+
+/*
+ * Only shard k of n (1 <= k <= n): the addresses whose key (util/addrkey.h)
+ * hashes to k - 1 modulo n (FNV-1a, 64 bits), so that n hosts given 1/n
+ * .. n/n of the same lists cover every address exactly once, whatever
+ * order or case the lists have.
+ */
+void recipients_shard(struct recipients *rc, unsigned k, unsigned n);
+/* Which shard of n an address falls in (1..n). */
+unsigned recipients_shard_of(const char *email, unsigned n);
 
 /*
  * A deep copy of a subscriber (its strings and extra columns), for the

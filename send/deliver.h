@@ -218,6 +218,11 @@ int deliver_run(const struct deliver_conf *c, const struct deliver_src *src,
  */
 int deliver_summary(const struct deliver_stats *st, struct buf *out);
 
+/* One relay's line: "relay NAME: sent N, deferred N, failed N, throttled
+ * N times, down N s".  Appends. */
+int deliver_relay_summary(const struct deliver_stats *st, int i,
+			  struct buf *out);
+
 /* The URL without user or password, for messages ("smtp://host:25"). */
 int deliver_safe_url(const char *url, struct buf *out);
 

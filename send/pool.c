@@ -392,6 +392,16 @@ tx_done(struct pool *p, struct slot *sl, const struct smtp_event *ev)
 		p->ev.requeue(p->ev.arg, j, 1);
 		return;
 	}
+	/* A 421 before the message on a connection that has delivered: the
+	 * server's cap per session ("421 Too many messages"), or a throttle;
+	 * either way the connection's, not the recipient's: sent again at
+	 * once, not counted (RFC 5321 section 3.8). */
+	if (ev->code == 421 && !ev->data_sent && sl->conn_done > 0) {
+		if (is_throttle(ev->code, ev->reply))
+			throttled(p, mono_seconds());
+		p->ev.requeue(p->ev.arg, j, 1);
+		return;
+	}
 	if (ev->code) {
 		sl->conn_done++;
 		p->consec_connfail = 0;

@@ -80,6 +80,22 @@ deliver_summary(const struct deliver_stats *st, struct buf *out)
 }
 
 int
+deliver_relay_summary(const struct deliver_stats *st, int i, struct buf *out)
+{
+	const struct deliver_relay_stats *r = &st->relay[i];
+
+	buf_printf(out, "relay %s: sent ", r->name);
+	thousands(out, r->sent);
+	buf_adds(out, ", deferred ");
+	thousands(out, r->deferred);
+	buf_adds(out, ", failed ");
+	thousands(out, r->failed);
+	return buf_printf(out, ", throttled %lu time%s, down %.0f s%s",
+			  r->throttled, r->throttled == 1 ? "" : "s",
+			  r->down_seconds, r->down ? " (down at the end)" : "");
+}
+
+int
 deliver_safe_url(const char *url, struct buf *out)
 {
 	return pool_safe_url(url, out);
