@@ -100,6 +100,9 @@ main(int argc, char **argv)
 	case MODE_SEND:
 		rc = run_send_verb(&r, &err);
 		break;
+	case MODE_STATUS:
+		rc = run_status(&r, &err);
+		break;
 	case MODE_DUE:
 		rc = run_due(&r, &err);
 		break;

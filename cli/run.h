@@ -36,6 +36,8 @@ int run_preview(struct run *r, struct nl_err *err);
 int run_send(struct run *r, const char *issue, struct send_result *res,
 	     struct nl_err *err);
 int run_due(struct run *r, struct nl_err *err);
+/* --status ISSUE.yaml [--failed] (cli/run_status.c). */
+int run_status(struct run *r, struct nl_err *err);
 /* The send verb: run_send() of the issue on the command line, and its
  * line in --log. */
 int run_send_verb(struct run *r, struct nl_err *err);

@@ -6,6 +6,7 @@
 
 #include "cli/run.h"
 #include "state/db.h"
+#include "state/journal.h"
 
 /* The sample reader of previews and checks without a list. */
 static const struct subscriber sample = {
@@ -114,6 +115,80 @@ print_check(struct campaign *c, unsigned long n, size_t html_size,
 		printf("warning: more skipped rows not shown\n");
 }
 
+/* "50,000/day" */
+static void
+quota_text(char *out, size_t n, long count, long seconds)
+{
+	static const struct { long s; const char *u; } units[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
+		{ 1, "second" },
+	};
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 64);
+	fmt_thousands(&b, (unsigned long)count);
+	for (i = 0; i < 3 && seconds != units[i].s; i++)
+		;
+	snprintf(out, n, "%s/%s", buf_cstr(&b), units[i].u);
+	buf_free(&b);
+}
+
+/* --check with relays: each one, its quota and what is left of it in its
+ * window, and a warning when all together cannot take the list today. */
+static int
+check_relays(struct run *r, unsigned long n, struct nl_err *err)
+{
+	const struct config *cfg = r->cfg;
+	struct state *st = NULL;
+	struct journal *j = NULL;
+	unsigned long left_all = 0;
+	int all_quota = 1, rc = -1;
+	char q[64];
+	size_t i;
+
+	if (state_open(r->state_path, STATE_RO, &st, err) ||
+	    (st && state_version(st) >= 3 && journal_open(st, &j, err)))
+		goto out;
+	for (i = 0; i < cfg->nrelays; i++) {
+		const struct config_relay *c = &cfg->relays[i];
+		long used = 0, left;
+
+		if (c->quota_count <= 0) {
+			all_quota = 0;
+			printf("relay: %s %s, no quota\n", c->name, c->url);
+			continue;
+		}
+		if (j)
+			used = journal_sent_since_relay(j, c->name, r->now -
+							c->quota_seconds);
+		left = used < 0 ? 0 : c->quota_count - used;
+		left = left < 0 ? 0 : left;
+		left_all += (unsigned long)left;
+		quota_text(q, sizeof q, c->quota_count, c->quota_seconds);
+		printf("relay: %s %s, quota %s, %ld left\n", c->name, c->url, q,
+		       left);
+	}
+	if (all_quota && r->o->nlists && left_all < n) {
+		struct buf a, b;
+
+		buf_init(&a, 64);
+		buf_init(&b, 64);
+		fmt_thousands(&a, left_all);
+		fmt_thousands(&b, n);
+		printf("warning: the relays' quotas left today (%s) are less than "
+		       "the recipients (%s): the rest waits for tomorrow\n",
+		       buf_cstr(&a), buf_cstr(&b));
+		buf_free(&a);
+		buf_free(&b);
+	}
+	rc = 0;
+out:
+	journal_close(j);
+	state_close(st);
+	return rc;
+}
+
 int
 run_check(struct run *r, struct nl_err *err)
 {
@@ -138,6 +213,8 @@ run_check(struct run *r, struct nl_err *err)
 						       err))
 		goto out;
 	print_check(c, n, html.len, &w);
+	if (r->cfg->nrelays && !r->o->smtp && check_relays(r, n, err))
+		goto out;
 	if (r->o->nlists && n == 0) {
 		nl_err_set(err, NL_EDATA, "no valid recipient in the lists");
 		goto out;
