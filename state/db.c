@@ -162,10 +162,12 @@ setup_rw(struct state *st, struct nl_err *err)
 	 * nothing but resident memory.  wal_autocheckpoint: the default
 	 * checkpoint every 1,000 pages fdatasync()s inside the sending loop
 	 * about once per 80 messages; every 8,000 pages (32 MiB of WAL)
-	 * stalls it 8 times less. */
+	 * stalls it 8 times less.  journal_space_low() lowers it again
+	 * when the disk has no room for so large a WAL. */
+	if (sqlite3_wal_autocheckpoint(st->db, STATE_WAL_PAGES) != SQLITE_OK)
+		return state_dberr(st, err, "set up");
 	return exec(st, "PRAGMA synchronous=NORMAL;"
-		    "PRAGMA cache_size=-256;"
-		    "PRAGMA wal_autocheckpoint=8000;", "set up", err);
+		    "PRAGMA cache_size=-256;", "set up", err);
 }
 
 /* What the file's first 100 bytes say (https://sqlite.org/fileformat.html,

@@ -55,6 +55,11 @@
 /* 'nlsd': PRAGMA application_id of every database nlsend makes. */
 #define STATE_APP_ID 0x6e6c7364
 
+/* The WAL's auto-checkpoint in pages (db.c says why so many), and the
+ * smaller one a nearly full disk gets (journal_space_low). */
+#define STATE_WAL_PAGES 8000
+#define STATE_WAL_PAGES_TIGHT 256
+
 enum state_mode { STATE_RW, STATE_RO };
 
 struct state;

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
@@ -19,6 +22,8 @@ struct journal {
 	const char *path;
 	long long now;		/* 0: time(NULL) */
 	int in_txn;
+	int wal_pages;		/* the auto-checkpoint now (db.h) */
+	unsigned page_size;
 	sqlite3_stmt *get, *set_keep, *set_repl, *since, *since_relay, *counts,
 		*by_relay, *times, *each, *begin,
 		*commit, *done_get, *done_set;
@@ -77,6 +82,26 @@ prep(struct journal *j, sqlite3_stmt **st, const char *sql, struct nl_err *err)
 	" sent_at = CASE WHEN excluded.state = 'sent' THEN excluded.last_at" \
 	" ELSE sent_at END, relay = coalesce(excluded.relay, relay)"
 
+static int
+read_page_size(struct journal *j, struct nl_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (prep(j, &s, "PRAGMA page_size", err))
+		goto out;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = dberr(j, err, "page size");
+		goto out;
+	}
+	if (sqlite3_column_int(s, 0) > 0)
+		j->page_size = (unsigned)sqlite3_column_int(s, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int
 journal_open(struct state *st, struct journal **out, struct nl_err *err)
 {
@@ -90,6 +115,8 @@ journal_open(struct state *st, struct journal **out, struct nl_err *err)
 	j->st = st;
 	j->db = state_db(st);
 	j->path = state_path(st);
+	j->wal_pages = STATE_WAL_PAGES;
+	j->page_size = 4096;
 	if (prep(j, &j->get, "SELECT state, attempts, last_code, last_reply,"
 		 " first_at, last_at, sent_at FROM delivery"
 		 " WHERE issue = ?1 AND email = ?2", err) ||
@@ -115,7 +142,8 @@ journal_open(struct state *st, struct journal **out, struct nl_err *err)
 	    prep(j, &j->done_get, "SELECT 1 FROM issue_done WHERE issue = ?1",
 		 err) ||
 	    prep(j, &j->done_set, "INSERT OR REPLACE INTO issue_done"
-		 " (issue, done_at) VALUES (?1, ?2)", err))
+		 " (issue, done_at) VALUES (?1, ?2)", err) ||
+	    read_page_size(j, err))
 		goto out;
 	*out = j;
 	rc = 0;
@@ -429,17 +457,49 @@ space_of(const char *path)
 	return r == 0 ? (unsigned long long)fs.f_bavail * fs.f_frsize : ~0ULL;
 }
 
+/* What the WAL may still take: its cap less its present length, plus a
+ * commit's overshoot past the cap (the checkpoint runs after the commit
+ * that crosses it). */
+static unsigned long long
+wal_headroom(struct journal *j)
+{
+	unsigned long long cap = (unsigned long long)j->wal_pages * j->page_size
+				 + ((unsigned long long)64 << 10);
+	struct stat sb;
+	char wal[PATH_MAX];
+	unsigned long long len = 0;
+	int n = snprintf(wal, sizeof wal, "%s-wal", j->path);
+
+	if (n > 0 && (size_t)n < sizeof wal && stat(wal, &sb) == 0)
+		len = (unsigned long long)sb.st_size;
+	return len < cap ? cap - len : 0;
+}
+
+static unsigned long long
+room_of(struct journal *j)
+{
+	unsigned long long fs = space_of(j->path), need = wal_headroom(j);
+
+	if (fs == ~0ULL)
+		return fs;
+	return fs > need ? fs - need : 0;
+}
+
 int
 journal_space_low(struct journal *j, unsigned long long *avail)
 {
-	*avail = space_of(j->path);
+	*avail = room_of(j);
 	if (*avail >= JOURNAL_SPACE_MIN || j->in_txn)
 		return *avail < JOURNAL_SPACE_MIN;
-	/* The WAL is most of what the journal takes: fold it back into the
-	 * database and truncate it, then look again. */
+	/* Fold the WAL back into the database, truncate it, and let it grow
+	 * no more than a disk this full can hold. */
+	if (j->wal_pages > STATE_WAL_PAGES_TIGHT &&
+	    sqlite3_wal_autocheckpoint(j->db, STATE_WAL_PAGES_TIGHT) ==
+		    SQLITE_OK)
+		j->wal_pages = STATE_WAL_PAGES_TIGHT;
 	sqlite3_exec(j->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
 		     NULL);
-	*avail = space_of(j->path);
+	*avail = room_of(j);
 	return *avail < JOURNAL_SPACE_MIN;
 }
 

@@ -153,11 +153,16 @@ int journal_counts(struct journal *j, const char *issue,
 
 /*
  * Room left for the journal: 1 when the file system of the database has
- * less than JOURNAL_SPACE_MIN bytes free for us (statvfs), with *avail the
- * bytes left, even after the WAL was checkpointed and truncated (outside
- * a transaction).  A sender stops before that rather than meet a commit
- * that fails: the outcomes in a failed commit are lost, and every message
- * among them would be sent again.  0 otherwise (or when it cannot tell).
+ * less than JOURNAL_SPACE_MIN bytes free for us (statvfs) beyond what
+ * the WAL may still grow to before its next auto-checkpoint, with *avail
+ * those bytes.  A WAL of STATE_WAL_PAGES pages grows by a few pages a
+ * message, much faster than anyone looks at the disk, so its room is
+ * counted before it is taken.  Outside a transaction, when that room is
+ * lacking, the WAL is checkpointed, truncated and given the smaller
+ * STATE_WAL_PAGES_TIGHT before the answer.  A sender stops before a low
+ * disk rather than meet a commit that fails: the outcomes in a failed
+ * commit are lost, and every message among them would be sent again.  0
+ * otherwise (or when it cannot tell).
  */
 #define JOURNAL_SPACE_MIN ((unsigned long long)4 << 20)
 int journal_space_low(struct journal *j, unsigned long long *avail);

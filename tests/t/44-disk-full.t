@@ -13,7 +13,7 @@ mount -t tmpfs -o size=64k,mode=0700 tmpfs disk 2>/dev/null ||
 	skip_all "cannot mount a tmpfs here"
 trap 'umount disk 2>/dev/null; for p in $_pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 
-N=2000
+N=4000
 make_issue issue.yaml
 make_list list.txt $N
 
@@ -28,11 +28,13 @@ check_exit "with room, the same dry run" 0 "$NLSEND" issue.yaml --list list.txt 
 check_eq "every message written once" "$(grep -c '^From ' disk/out.mbox)" $N
 rm -f disk/out.mbox
 
-# The state database on a disk with about 4.3 MiB free: the send stops
-# before its journal cannot be written.
+# The state database on a disk with about 5.5 MiB free: room for the
+# 4 MiB margin and a WAL of 1 MiB, not for the WAL of 32 MiB a roomy disk
+# gets (journal.h), nor for the whole journal: the send goes some way and
+# stops before its journal cannot be written.
 mount -o remount,size=8m disk
 avail=$(df -k --output=avail disk | tail -n1)
-head -c $(( (avail - 4400) * 1024 )) /dev/zero > disk/filler
+head -c $(( (avail - 5600) * 1024 )) /dev/zero > disk/filler
 start_sink sink || skip_all "smtp-sink did not start"
 check_exit "a send whose journal's disk fills" 74 "$NLSEND" issue.yaml \
 	--list list.txt --smtp "smtp://127.0.0.1:$SINK_PORT" --tls=no \
@@ -41,8 +43,8 @@ check_grep "it says so" "almost full .* free some space and run the same command
 	"$TMP/err"
 sent=$(rows disk/state.db sent)
 n1=$(ls sink | wc -l)
-[ "$sent" -lt $N ]
-ok $? "it stopped before the end ($sent sent)"
+[ "$sent" -gt 0 ] && [ "$sent" -lt $N ]
+ok $? "it went some way and stopped before the end ($sent sent)"
 check_eq "every message the journal says sent is at the sink" "$n1" "$sent"
 check_eq "nothing left in flight" "$(rows disk/state.db inflight)" 0
 rm -f disk/filler
