@@ -101,14 +101,14 @@ struct deliver_src {
 struct deliver_relay {
 	const char *name;	/* in the journal, the reports: [A-Za-z0-9_-] */
 	const char *url;
-	int tls;
 	const char *ca_file;
 	const char *user, *password;
-	int concurrency;	/* its connections */
 	double rate;		/* its pace, messages a second; 0 unlimited */
 	long quota_count, quota_seconds;	/* its quota, counted from the
 						 * journal's rows of this relay
 						 * across runs; 0: none */
+	int tls;
+	int concurrency;	/* its connections */
 	int max_per_connection;
 	int weight;		/* its share while all are healthy; <= 0: 1 */
 	int priority;		/* lower first: higher ones take only when

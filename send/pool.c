@@ -236,7 +236,7 @@ conn_full(const struct pool *p, const struct slot *sl)
 }
 
 int
-pool_ready(const struct pool *p, double now)
+pool_keeps_turn(const struct pool *p, double now)
 {
 	double wake = TICK;
 	int i;
@@ -246,10 +246,8 @@ pool_ready(const struct pool *p, double now)
 	for (i = 0; i < p->nslots; i++) {
 		const struct slot *sl = &p->slots[i];
 
-		if (sl->state == S_OPEN && !sl->msg_job && !conn_full(p, sl) &&
-		    smtp_can_begin(&sl->smtp))
-			return 1;
-		if (sl->state == S_OFF && now >= sl->not_before && !sl->parked)
+		if (sl->state != S_OFF ||
+		    (now >= sl->not_before && !sl->parked))
 			return 1;
 	}
 	return 0;

@@ -260,9 +260,12 @@ double pool_fill(struct pool *p, unsigned *took);
 /* The pace recovers after throttling (call every loop). */
 void pool_recover(struct pool *p, double now);
 int pool_unreachable(const struct pool *p);
-/* Could a slot begin a transaction now (a free connection or one to open,
- * the pace and the hold allowing)?  For the routes' fairness. */
-int pool_ready(const struct pool *p, double now);
+/* Is the pool working at its own pace: not held after a throttle, not
+ * waiting for its pace, and with a connection open, opening or free to
+ * open (not all backing off)?  A pool that is merely busy keeps its turn
+ * in the routes' stride, so that shares follow the weights; one that is
+ * held or paced does not hold the others back. */
+int pool_keeps_turn(const struct pool *p, double now);
 /* A relay that was down is tried again: the failure counts are reset. */
 void pool_revive(struct pool *p);
 int pool_overthrottled(const struct pool *p);

@@ -63,10 +63,10 @@ route_may_take(const struct routes *rs, int i, double now)
 		return 0;
 	if (rs->n == 1)
 		return 1;
-	/* Stride: not ahead of a route that could take one now. */
+	/* Stride: not ahead of a route that keeps its turn. */
 	for (k = 0; k < rs->n; k++)
 		if (k != i && eligible(rs, k, t) && rs->v[k].pass < rt->pass &&
-		    pool_ready(rs->v[k].p, now))
+		    pool_keeps_turn(rs->v[k].p, now))
 			return 0;
 	return 1;
 }

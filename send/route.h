@@ -11,11 +11,12 @@
  *   out of quota.
  * - Weight: among those, stride scheduling: a route's pass grows by
  *   1/weight for each recipient it takes, and a route may take one only
- *   while its pass is not above the lowest pass of the routes that could
- *   take one now (pool_ready).  A route that cannot (all its connections
- *   busy, paced, throttled) does not hold the others back, so a slow relay
- *   takes what it can and the others the rest; while all keep up, shares
- *   follow the weights.
+ *   while its pass is not above the lowest pass of the routes that keep
+ *   their turn (pool_keeps_turn).  A route that is busy keeps it: its
+ *   connections will free up, and the others wait for it, so shares
+ *   follow the weights.  One that is paced (its `rate`), held after a
+ *   throttle, or whose connections are all backing off does not hold the
+ *   others back: it takes what it can and the others the rest.
  * - Quota: a relay's N per period, counted from the journal's rows of that
  *   relay across runs (journal_sent_since_relay) plus what this run has
  *   sent or has in flight on it.  The one relay of an old-style config

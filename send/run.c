@@ -117,6 +117,32 @@ say(struct run *d, const char *fmt, ...)
 	nl_report(msg);
 }
 
+/* With several relays, each one's share on the progress line: sent and
+ * deferred, its rate, its quota left, and whether it is down. */
+static void
+progress_relays(const struct run *d, struct buf *b, double el)
+{
+	int i;
+
+	if (d->c->nrelays < 2)
+		return;
+	for (i = 0; i < d->rs.n; i++) {
+		const struct route *rt = &d->rs.v[i];
+
+		buf_printf(b, " | %s %lu/%lu %.0f/s", rt->r.name, rt->st->sent,
+			   rt->st->deferred,
+			   el > 0.5 ? (double)rt->st->sent / el : 0.0);
+		if (rt->r.quota_count > 0) {
+			long left = rt->r.quota_count - rt->quota_base -
+				    (long)(rt->sent + rt->inflight);
+
+			buf_printf(b, " quota %ld", left > 0 ? left : 0);
+		}
+		if (rt->down)
+			buf_adds(b, " down");
+	}
+}
+
 static void
 progress(struct run *d, double now)
 {
@@ -144,8 +170,9 @@ progress(struct run *d, double now)
 		buf_printf(&b, ", ETA %ld:%02ld", (long)eta / 60,
 			   (long)eta % 60);
 	}
-	if (pace > 0)
+	if (pace > 0 && d->c->nrelays < 2)
 		buf_printf(&b, " (paced at %.1f/s)", pace);
+	progress_relays(d, &b, el);
 	report_progress(buf_cstr(&b));
 	d->progress_shown = 1;
 	buf_free(&b);

@@ -9,6 +9,10 @@
   mailcheck.py count-smtpd DIR LIST
       the same for tests/lib/smtpd.py's log (messages whose reply the
       client saw: "late" ones are left out).
+  mailcheck.py count-many LIST DIR...
+      the same over several servers together (each DIR an smtp-sink dump
+      directory, or tests/lib/smtpd.py's when it holds log.jsonl): a
+      recipient received by two of them is a duplicate.
   mailcheck.py sink-vs-mbox SINKDIR MBOX LIST
       every LIST address received exactly once, and each message equal to
       the one --dry-run wrote for that address, byte for byte once both
@@ -108,6 +112,16 @@ def main(argv):
         rc = []
         for rs in smtpd_messages(argv[2]):
             rc.extend(rs)
+        t, l, d, s = counts(rc, want)
+    elif len(argv) >= 4 and argv[1] == "count-many":
+        want = set(list_addrs(argv[2]))
+        rc = []
+        for d in argv[3:]:
+            if os.path.exists(os.path.join(d, "log.jsonl")):
+                for rs in smtpd_messages(d):
+                    rc.extend(rs)
+            else:
+                rc.extend(r for r, _ in sink_messages(d))
         t, l, d, s = counts(rc, want)
     elif len(argv) >= 5 and argv[1] == "sink-vs-mbox":
         want = list_addrs(argv[4])

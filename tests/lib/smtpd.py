@@ -32,7 +32,10 @@ Session options: --greeting-421 N answers the greeting of the first N
 sessions with 421 and closes (a server shutting down); --drop-after N closes a connection silently right after
 the 250 of its Nth message (what Yahoo and others do at their cap);
 --max-per-session N answers the MAIL FROM of message N+1 with "421 Too
-many messages in one session" and closes.
+many messages in one session" and closes; --throttle-rate R answers the
+RCPT TO of a message beyond R a second (a bucket of R, refilled R a
+second) with Amazon SES's "454 4.7.0 Throttling failure: Maximum sending
+rate exceeded."
 
 --pipelining (or SMTPD_PIPELINING=1 in the environment, which the test
 wrappers *-pipelined.t use to run a whole test file again) lists
@@ -144,10 +147,25 @@ class Handler:
         envelope.mail_options.extend(options)
         return "250 2.1.0 Ok"
 
+    def throttled(self):
+        if not self.a.throttle_rate:
+            return False
+        now = asyncio.get_running_loop().time()
+        r = self.a.throttle_rate
+        last = getattr(self, "bucket_at", now)
+        self.bucket = min(r, getattr(self, "bucket", r) + (now - last) * r)
+        self.bucket_at = now
+        if self.bucket < 1:
+            return True
+        self.bucket -= 1
+        return False
+
     async def handle_RCPT(self, server, session, envelope, address, options):
         act = self.script.take(address)
         reply = "250 2.1.5 Ok"
-        if act.startswith("rcpt:"):
+        if self.throttled():
+            reply = "454 4.7.0 Throttling failure: Maximum sending rate exceeded."
+        elif act.startswith("rcpt:"):
             reply = act[5:]
         elif act == "drop":
             self.rec.ev(ev="rcpt", sid=self.sid(server), addr=address,
@@ -256,6 +274,7 @@ def main():
     p.add_argument("--rule", action="append", default=[])
     p.add_argument("--drop-after", type=int, default=0)
     p.add_argument("--max-per-session", type=int, default=0)
+    p.add_argument("--throttle-rate", type=float, default=0)
     p.add_argument("--greeting-421", type=int, default=0,
                    help="the first N sessions get 421 in the greeting")
     p.add_argument("--pipelining", action="store_true",
